@@ -1,0 +1,58 @@
+"""nox sessions for trionet: `nox -l` lists them.
+
+The test matrix needs python3.10 … python3.13 on PATH; on the development machine export
+``PYENV_VERSION=3.11.7:3.10.13:3.12.1:3.13.0`` first (see README). A missing interpreter is an
+error, never a skip: a matrix that silently shrinks tests nothing.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_missing_interpreters = True
+nox.options.download_python = "never"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHONS = nox.project.python_versions(PYPROJECT)
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    deps: list[str] = []
+    for group in groups:
+        deps.extend(nox.project.dependency_groups(PYPROJECT, group))
+    session.install("-e", ".", *deps)
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite on one interpreter."""
+    _install(session, "test")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict and pyright (strict) over the package, tests, benchmarks and this file."""
+    _install(session, "typecheck", "bench")
+    session.run("mypy")
+    session.run("pyright")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx docs with -n -W, then run every example in them (doctest)."""
+    _install(session, "docs")
+    session.run("sphinx-build", "-n", "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html")
+    session.run("sphinx-build", "-n", "-W", "--keep-going", "-q", "-b", "doctest", "docs", "docs/_build/doctest")

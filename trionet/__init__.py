@@ -1,0 +1,65 @@
+"""trionet: Go's ``net`` dialing and listening semantics on Trio.
+
+The caller's cancel scopes play Go's ``context``; each dial attempt lives in a nursery; fast
+fallback is a nursery racing the primary address family against the fallback one.
+"""
+
+from __future__ import annotations
+
+from . import trace as trace
+from ._address import (
+    IPAddr as IPAddr,
+    TCPAddr as TCPAddr,
+    UDPAddr as UDPAddr,
+    UnixAddr as UnixAddr,
+    join_host_port as join_host_port,
+    split_host_port as split_host_port,
+)
+from ._deadline import partial_deadline as partial_deadline
+from ._dial import Dialer as Dialer, dial as dial, dial_timeout as dial_timeout
+from ._errors import (
+    AddrError as AddrError,
+    DNSError as DNSError,
+    OpError as OpError,
+    SyscallError as SyscallError,
+    UnknownNetworkError as UnknownNetworkError,
+)
+from ._network import Network as Network, parse_network as parse_network
+from ._packetconn import PacketConn as PacketConn
+from ._resolver import Resolver as Resolver, default_resolver as default_resolver
+from ._sockopt import KeepAliveConfig as KeepAliveConfig
+
+__all__ = [
+    "AddrError",
+    "DNSError",
+    "Dialer",
+    "IPAddr",
+    "KeepAliveConfig",
+    "Network",
+    "OpError",
+    "PacketConn",
+    "Resolver",
+    "SyscallError",
+    "TCPAddr",
+    "UDPAddr",
+    "UnixAddr",
+    "UnknownNetworkError",
+    "default_resolver",
+    "dial",
+    "dial_timeout",
+    "join_host_port",
+    "parse_network",
+    "partial_deadline",
+    "split_host_port",
+    "trace",
+]
+
+# Show public names as trionet.X in reprs, tracebacks and the docs (as trio does).
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("trionet._"):
+        try:
+            _obj.__module__ = "trionet"
+        except (AttributeError, TypeError):  # pragma: no cover - e.g. instances
+            pass
+del _name, _obj

@@ -1,0 +1,215 @@
+"""From ``(network, "host:port")`` to the list of addresses to dial or listen on.
+
+Go's ``resolveAddrList`` (dial.go) and ``internetAddrList`` (ipsock.go): split the address, look
+up the port, take IP literals as they are, ask the resolver for names, apply the network's family
+filter and the local-address rules. Shared by dialing and listening.
+
+Everything about the input is checked here, before any socket exists: Go's ``TestDialError``
+requires bad ports and hosts to fail without reaching ``connect``.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+from typing import TYPE_CHECKING, Protocol
+
+import trio
+
+from ._address import (
+    Addr,
+    IPAddr,
+    TCPAddr,
+    UDPAddr,
+    UnixAddr,
+    is_ipv4,
+    is_wildcard,
+    lookup_port_static,
+    parse_ip,
+    parse_port,
+    split_host_port,
+)
+from ._errors import (
+    ERR_MISMATCHED_LOCAL,
+    ERR_NO_SUITABLE_ADDRESS,
+    AddrError,
+    missing_address,
+)
+from .trace import ResolveDone, ResolveStart, Tracer
+
+if TYPE_CHECKING:
+    from ._network import Network
+
+__all__ = ["HostResolver", "parse_local_addr", "resolve_addr_list"]
+
+_IPV4_WILDCARD = ipaddress.IPv4Address("0.0.0.0")
+
+
+class HostResolver(Protocol):
+    """What address resolution needs from a resolver (a subset of :class:`trionet.Resolver`)."""
+
+    async def lookup_ip_addr(self, host: str, *, network: str = "ip") -> list[IPAddr]:
+        """The addresses of *host*; *network* ``"ip4"``/``"ip6"`` restricts the family."""
+        ...
+
+    async def lookup_port(self, network: str, service: str) -> int:
+        """The port number of *service* on *network*."""
+        ...
+
+
+def _make(kind: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None, port: int, zone: str) -> Addr:
+    if kind == "tcp":
+        return TCPAddr(ip, port, zone)
+    if kind == "udp":
+        return UDPAddr(ip, port, zone)
+    return IPAddr(ip, zone)
+
+
+def _family_ok(afnet: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+    # Go's ipv4only / ipv6only filters, chosen by the network's last character.
+    if afnet.endswith("4"):
+        return is_ipv4(ip)
+    if afnet.endswith("6"):
+        return ip is not None and not is_ipv4(ip)
+    return True
+
+
+@functools.lru_cache(maxsize=512)
+def _literal_addr_list(afnet: str, kind: str, address: str) -> tuple[Addr, ...] | None:
+    """The address list when no resolver is needed (IP literal or empty host, numeric port).
+
+    Cached: this is the dial hot path for ``dial("tcp", "127.0.0.1:8080")``. Returns None when the
+    host is a name or the port a service name. Raises the same errors as the slow path.
+    """
+    if kind == "ip":
+        host, port = address, 0
+    else:
+        host, service = split_host_port(address)
+        port, needs_lookup = parse_port(service)
+        if needs_lookup:
+            return None
+        if not 0 <= port <= 65535:
+            raise AddrError("invalid port", service)
+    if host == "":
+        return (_make(kind, None, port, ""),)
+    literal = parse_ip(host)
+    if literal is None:
+        return None
+    return _filter_family(afnet, kind, host, [IPAddr(literal[0], literal[1])], port)
+
+
+def _filter_family(afnet: str, kind: str, host: str, ips: list[IPAddr], port: int) -> tuple[Addr, ...]:
+    if len(ips) == 1 and ips[0].ip is not None and ips[0].ip == ipaddress.IPv6Address("::"):
+        # Go issue 18806: "::" also means the IPv4 wildcard, so Dial("tcp4", "[::]:p") works.
+        ips = [*ips, IPAddr(_IPV4_WILDCARD)]
+    kept = tuple(_make(kind, a.ip, port, a.zone) for a in ips if _family_ok(afnet, a.ip))
+    if not kept:
+        raise AddrError(ERR_NO_SUITABLE_ADDRESS, host)
+    return kept
+
+
+async def _internet_addr_list(
+    resolver: HostResolver, net: Network, address: str, tracer: Tracer | None
+) -> tuple[Addr, ...]:
+    kind = net.kind
+    literal = _literal_addr_list(net.afnet, kind, address)
+    if literal is not None:
+        return literal
+    if kind == "ip":
+        host, port = address, 0
+    else:
+        host, service = split_host_port(address)
+        port, needs_lookup = parse_port(service)
+        if needs_lookup:  # (a numeric port was range-checked by _literal_addr_list)
+            port = await resolver.lookup_port(net.afnet, service)
+    literal = parse_ip(host)
+    if literal is not None:  # an IP literal with a service-name port
+        ips = [IPAddr(literal[0], literal[1])]
+    else:
+        lookup_net = "ip" + net.afnet[-1] if net.afnet[-1] in "46" else "ip"
+        if tracer is not None:
+            tracer.emit(ResolveStart(time=trio.current_time(), dial=tracer.dial, host=host))
+        try:
+            ips = await resolver.lookup_ip_addr(host, network=lookup_net)
+        except OSError as exc:
+            if tracer is not None:
+                tracer.emit(ResolveDone(time=trio.current_time(), dial=tracer.dial, host=host, addrs=(), error=exc))
+            raise
+        if tracer is not None:
+            tracer.emit(
+                ResolveDone(
+                    time=trio.current_time(), dial=tracer.dial, host=host, addrs=tuple(str(a) for a in ips)
+                )
+            )
+    return _filter_family(net.afnet, kind, host, ips, port)
+
+
+async def resolve_addr_list(
+    resolver: HostResolver,
+    op: str,
+    net: Network,
+    address: str,
+    hint: Addr | None,
+    tracer: Tracer | None = None,
+) -> tuple[Addr, ...]:
+    """Go's ``resolveAddrList``: the addresses for *op* (``"dial"`` or ``"listen"``).
+
+    For a dial, *hint* is the dialer's local address: it must be of the network's address type
+    (``mismatched local address type``) and, unless it is a wildcard, it keeps only addresses of
+    its own family (``no suitable address found``). A listen ignores *hint*.
+
+    Raises:
+        AddrError, DNSError, OSError: ``missing address`` for an empty dial address.
+    """
+    if op == "dial" and address == "":
+        raise missing_address()
+    if net.is_unix:
+        unix = UnixAddr(address, net.afnet)
+        if op == "dial" and hint is not None and hint.network != unix.network:
+            raise AddrError(ERR_MISMATCHED_LOCAL, str(hint))
+        return (unix,)
+    addrs = await _internet_addr_list(resolver, net, address, tracer)
+    if op != "dial" or hint is None:
+        return addrs
+    return _filter_by_hint(addrs, hint)
+
+
+def _filter_by_hint(addrs: tuple[Addr, ...], hint: Addr) -> tuple[Addr, ...]:
+    hint_ip = hint.ip if isinstance(hint, TCPAddr | UDPAddr | IPAddr) else None
+    wildcard = isinstance(hint, TCPAddr | UDPAddr | IPAddr) and is_wildcard(hint_ip)
+    kept: list[Addr] = []
+    for a in addrs:
+        if a.network != hint.network:
+            raise AddrError(ERR_MISMATCHED_LOCAL, str(hint))
+        assert isinstance(a, TCPAddr | UDPAddr | IPAddr)
+        if not wildcard and not is_wildcard(a.ip) and is_ipv4(a.ip) != is_ipv4(hint_ip):
+            continue
+        kept.append(a)
+    if not kept:
+        raise AddrError(ERR_NO_SUITABLE_ADDRESS, str(hint))
+    return tuple(kept)
+
+
+@functools.lru_cache(maxsize=64)
+def parse_local_addr(kind: str, afnet: str, text: str) -> Addr:
+    """Turn a ``local_addr`` given as text into an address value for network *kind*.
+
+    ``"host:port"`` with an IP-literal (or empty) host for ``tcp``/``udp``, an IP literal for
+    ``ip``, a path for the unix networks. Names are not resolved: a local address is a literal.
+
+    Raises:
+        AddrError: a malformed address, a host that is not an IP literal, a bad port.
+    """
+    if kind in ("unix", "unixgram", "unixpacket"):
+        return UnixAddr(text, afnet)
+    if kind == "ip":
+        host, port = text, 0
+    else:
+        host, service = split_host_port(text)
+        port = lookup_port_static(afnet, service)
+    if host == "":
+        return _make(kind, None, port, "")
+    literal = parse_ip(host)
+    if literal is None:
+        raise AddrError("local address must be an IP literal", host)
+    return _make(kind, literal[0], port, literal[1])

@@ -1,0 +1,477 @@
+"""Dialer, dial, dial_timeout: Go's ``net.Dialer`` on Trio. Read top to bottom like ``dial.go``.
+
+One dial is: parse the network → open the dialer's own cancel scope (timeout/deadline) → resolve
+the address list → partition by family → race (``_happy_eyeballs``) → one connect per address
+(``_Dial.attempt``) → wrap the winner as a :class:`trio.SocketStream` or :class:`PacketConn`.
+
+The one big rule: **the caller's cancel scopes are Go's context.** An enclosing scope's deadline
+counts when the time is split between addresses, and its cancellation propagates as a bare
+:class:`trio.Cancelled`. Only the dialer's *own* ``timeout``/``deadline`` becomes an error
+(``dial tcp 192.0.2.1:80: i/o timeout``, a :class:`TimeoutError`), exactly as
+:func:`trio.fail_after` converts only its own expiry.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import math
+import socket as _stdlib_socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal, final, overload
+
+import trio
+
+from . import trace
+from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, sockaddr_for, split_host_port
+from ._addrlist import parse_local_addr, resolve_addr_list
+from ._deadline import check_duration, own_deadline
+from ._errors import AddrError, DNSError, OpError, SyscallError, UnknownNetworkError, io_timeout
+from ._happy_eyeballs import Race, partition
+from ._network import Network, parse_network
+from ._packetconn import PacketConn
+from ._resolver import Resolver, default_resolver
+from ._sockopt import (
+    IPPROTO_MPTCP,
+    KeepAliveConfig,
+    apply_keepalive,
+    check_keep_alive,
+    keepalive_plan,
+    mptcp_available,
+    mptcp_default,
+)
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import ExceptionGroup
+
+__all__ = ["Control", "Dialer", "dial", "dial_timeout"]
+
+#: Go's default fast-fallback delay (RFC 6555 suggests 300 ms; dial.go uses it).
+DEFAULT_FALLBACK_DELAY: Final = 0.300
+
+#: The ``control`` hook: ``control(network, address, sock)``, called after ``socket()`` and
+#: before bind/connect. *network* is family-specific (``"tcp4"``, ``"udp6"``, ``"unix"``).
+Control = Callable[[str, str, trio.socket.SocketType], None]
+
+StreamNetwork = Literal["tcp", "tcp4", "tcp6", "unix"]
+PacketNetwork = Literal["udp", "udp4", "udp6", "unixgram", "unixpacket"]
+
+# IP_BIND_ADDRESS_NO_PORT: bind the local IP now, pick the port at connect() time, so a fixed
+# local IP does not burn an ephemeral port per (IP, port) pair before the 4-tuple is known. trio
+# defines it where Python 3.10's socket module does not.
+_IP_BIND_ADDRESS_NO_PORT: Final = getattr(trio.socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dialer:
+    """Options for connecting to an address (Go's ``net.Dialer``). Immutable; safe to share.
+
+    ``Dialer()`` with no arguments is what :func:`dial` uses. Use :func:`dataclasses.replace` to
+    derive a variant (Go copies the struct).
+
+    Args:
+        timeout: the most a dial may take, name resolution included, in seconds. None: no
+            timeout. Any number is used: zero or negative means already expired. With several
+            addresses the time is divided between them (see :func:`partial_deadline`). When it
+            expires the dial raises :class:`OpError` (``... i/o timeout``), a
+            :class:`TimeoutError`.
+        deadline: an absolute deadline on Trio's clock (``trio.current_time()``); None: none.
+            The earliest of *timeout*, *deadline* and the enclosing cancel scopes' deadline
+            applies; only the first two raise ``i/o timeout``.
+        local_addr: the local address to bind before connecting: None lets the system choose;
+            a :class:`TCPAddr`/:class:`UDPAddr`/:class:`IPAddr`/:class:`UnixAddr` of the dialed
+            network's type, or the same as text (``"127.0.0.2:0"``, an IP literal host).
+            A non-wildcard IP keeps only remote addresses of its family.
+        fallback_delay: how long the primary address family races alone before the fallback
+            family starts (RFC 6555 fast fallback, network ``"tcp"`` only). None: 0.300 s; zero:
+            both start at once; negative: fast fallback disabled, addresses are tried one by one.
+        keep_alive: TCP keep-alive idle time in seconds. None or 0: enabled with 15 s; positive:
+            that idle time (rounded up to whole seconds); negative: keep-alive left untouched.
+            Ignored when *keep_alive_config* has ``enable=True``.
+        keep_alive_config: full keep-alive settings (idle, interval, count); used when its
+            ``enable`` is true.
+        resolver: the :class:`Resolver` for host names; None: :data:`default_resolver`.
+        control: called as ``control(network, address, sock)`` after the socket is created and
+            before it is bound or connected, with the family-specific network (``"tcp4"``,
+            ``"udp6"``, ``"unix"``) and the remote address. Raising any exception aborts that
+            attempt (the next address is tried); the exception becomes the :class:`OpError`'s
+            ``err``.
+        multipath_tcp: request Multipath TCP for ``tcp*`` dials. None: off unless the
+            ``TRIONET_MULTIPATHTCP`` environment variable says otherwise (Go's
+            ``GODEBUG=multipathtcp``: 1 or 3 turn it on for dialers). When MPTCP fails for any
+            reason the attempt is repeated with plain TCP.
+    """
+
+    timeout: float | None = None
+    deadline: float | None = None
+    local_addr: Addr | str | None = None
+    fallback_delay: float | None = None
+    keep_alive: float | None = None
+    keep_alive_config: KeepAliveConfig | None = None
+    resolver: Resolver | None = None
+    control: Control | None = None
+    multipath_tcp: bool | None = None
+
+    def __post_init__(self) -> None:
+        check_duration("timeout", self.timeout)
+        check_duration("deadline", self.deadline)
+        check_duration("fallback_delay", self.fallback_delay)
+        check_keep_alive(self.keep_alive)
+        if self.local_addr is not None and not isinstance(
+            self.local_addr, str | TCPAddr | UDPAddr | IPAddr | UnixAddr
+        ):
+            raise TypeError(f"local_addr must be an address, a string or None, not {self.local_addr!r}")
+        if self.keep_alive_config is not None and not isinstance(self.keep_alive_config, KeepAliveConfig):
+            raise TypeError(f"keep_alive_config must be a KeepAliveConfig, not {self.keep_alive_config!r}")
+
+    def multipath_tcp_enabled(self) -> bool:
+        """Whether MPTCP will be requested for TCP dials (Go's ``Dialer.MultipathTCP``).
+
+        This does not check that the kernel supports it.
+        """
+        if self.multipath_tcp is not None:
+            return self.multipath_tcp
+        return mptcp_default(listener=False)
+
+    @overload
+    async def dial(self, network: StreamNetwork, address: str) -> trio.SocketStream: ...
+    @overload
+    async def dial(self, network: PacketNetwork, address: str) -> PacketConn: ...
+    @overload
+    async def dial(self, network: str, address: str) -> trio.SocketStream | PacketConn: ...
+
+    async def dial(self, network: str, address: str) -> trio.SocketStream | PacketConn:
+        """Connect to *address* on *network* (Go's ``Dialer.DialContext``).
+
+        Networks: ``tcp tcp4 tcp6 unix`` return a :class:`trio.SocketStream`; ``udp udp4 udp6
+        unixgram unixpacket`` and ``ip ip4 ip6`` with ``:PROTO`` return a :class:`PacketConn`.
+        Addresses are ``host:port`` (``[v6]:port``) for TCP and UDP, a host for IP networks, a
+        path for unix networks.
+
+        The enclosing cancel scopes play Go's context: their deadline shortens the dial, their
+        cancellation raises :class:`trio.Cancelled` unchanged. Once returned, the connection
+        belongs to no scope.
+
+        Raises:
+            OpError: every failure, with Go's text (``dial tcp 127.0.0.1:1: connect: connection
+                refused``). When several addresses were tried and all failed, it is the first
+                primary address's error, and every attempt's error is in ``__cause__`` (an
+                :class:`ExceptionGroup`). The dialer's own timeout gives ``... i/o timeout``, a
+                :class:`TimeoutError`.
+            trio.Cancelled: an enclosing scope was cancelled.
+        """
+        try:
+            net = parse_network(network)
+        except (UnknownNetworkError, AddrError) as exc:
+            raise OpError("dial", network, None, None, exc) from None
+        dial = _Dial(self, net, address)
+        own = own_deadline(trio.current_time(), self.timeout, self.deadline)
+        try:
+            if own == math.inf:
+                return await dial.run(own)
+            with trio.CancelScope(deadline=own):
+                return await dial.run(own)
+            # Our own deadline expired. If an enclosing scope expired in the same instant, its
+            # cancellation wins: outer cancellation is never converted into an error.
+            await trio.lowlevel.checkpoint_if_cancelled()
+        except trio.Cancelled:
+            dial.trace_done(None, None, cancelled=True)
+            raise
+        raise dial.timed_out()
+
+
+class _Dial:
+    """The state of one dial: what Go's ``sysDialer`` holds, plus the race for error reports."""
+
+    __slots__ = ("address", "d", "local", "net", "only", "race", "resolving", "tracer")
+
+    def __init__(self, d: Dialer, net: Network, address: str) -> None:
+        self.d = d
+        self.net = net
+        self.address = address
+        self.local: Addr | None = None
+        self.tracer = trace.start()
+        self.resolving = False  # true while the address list is being resolved
+        self.only: Addr | None = None  # the address, when there is just one (no race)
+        self.race: Race[Addr, trio.socket.SocketType] | None = None
+
+    def op_error(self, addr: Addr | None, err: BaseException) -> OpError:
+        return OpError("dial", self.net.name, self.local, addr, err)
+
+    async def run(self, own: float) -> trio.SocketStream | PacketConn:
+        tracer = self.tracer
+        if tracer is not None:
+            tracer.emit(
+                trace.DialStart(
+                    time=trio.current_time(),
+                    dial=tracer.dial,
+                    network=self.net.name,
+                    address=self.address,
+                    deadline=min(own, trio.current_effective_deadline()),
+                    own_deadline=own,
+                )
+            )
+        try:
+            sock, addr = await self._connect()
+        except OSError as exc:
+            self.trace_done(None, exc)
+            raise
+        self.trace_done(addr, None)
+        if self.net.is_stream:
+            return trio.SocketStream(sock)
+        return PacketConn(sock, self.net.name)
+
+    async def _connect(self) -> tuple[trio.socket.SocketType, Addr]:
+        d, net = self.d, self.net
+        if d.local_addr is not None:
+            try:
+                self.local = (
+                    parse_local_addr(net.kind, net.afnet, d.local_addr)
+                    if isinstance(d.local_addr, str)
+                    else d.local_addr
+                )
+            except OSError as exc:
+                raise OpError("dial", net.name, None, None, exc) from None
+        resolver = d.resolver or default_resolver
+        self.resolving = True
+        try:
+            addrs = await resolve_addr_list(resolver, "dial", net, self.address, self.local, self.tracer)
+        except OSError as exc:
+            raise OpError("dial", net.name, None, None, exc) from None
+        finally:
+            self.resolving = False
+        if len(addrs) == 1:
+            # One address: no race, no nursery, no partial deadline smaller than the dial's.
+            self.only = addrs[0]
+            deadline = trio.current_effective_deadline()
+            if deadline != math.inf and deadline <= trio.current_time():
+                await trio.lowlevel.checkpoint()  # expired already: no socket, no control call
+            return await self.attempt(addrs[0]), addrs[0]
+        race = self.race = Race(self.attempt, self.timeout_error, _describe, self.tracer)
+        delay = DEFAULT_FALLBACK_DELAY if d.fallback_delay is None else d.fallback_delay
+        if net.name == "tcp" and delay >= 0:
+            primaries, fallbacks = partition(addrs, _is_ipv4_addr)
+        else:
+            primaries, fallbacks = list(addrs), []
+        try:
+            return await race.dial_parallel(primaries, fallbacks, delay)
+        except OSError as exc:
+            if len(race.errors) > 1:
+                # Go returns only the first primary error (golang/go#18183); keep them all.
+                raise exc from ExceptionGroup("every dial attempt failed", race.errors)
+            raise
+
+    def timeout_error(self, addr: Addr) -> OSError:
+        """Go's errTimeout for one address (partial deadline expired or no time left)."""
+        return self.op_error(addr, io_timeout())
+
+    def timed_out(self) -> OpError:
+        """The error for the dialer's own timeout: at the address in flight, or in the lookup."""
+        error: OpError
+        if self.resolving:
+            # Go: dial tcp: lookup example.com: i/o timeout
+            host = _host_part(self.net, self.address)
+            error = OpError("dial", self.net.name, None, None, DNSError("i/o timeout", host, is_timeout=True))
+        elif self.race is not None:
+            last = self.race.last
+            error = self.op_error(last.get("primary") or last.get("fallback"), io_timeout())
+            if self.race.errors:
+                error.__cause__ = ExceptionGroup("dial attempts before the timeout", self.race.errors)
+        else:
+            error = self.op_error(self.only, io_timeout())
+        tracer = self.tracer
+        if tracer is not None:
+            tracer.emit(
+                trace.DialDone(time=trio.current_time(), dial=tracer.dial, winner=None, error=error, timed_out=True)
+            )
+        return error
+
+    def trace_done(self, addr: Addr | None, error: OSError | None, *, cancelled: bool = False) -> None:
+        """Emit the DialDone event (success, failure, or an enclosing scope's cancellation)."""
+        tracer = self.tracer
+        if tracer is None:
+            return
+        tracer.emit(
+            trace.DialDone(
+                time=trio.current_time(),
+                dial=tracer.dial,
+                winner=None if addr is None else str(addr),
+                error=error,
+                cancelled=cancelled,
+            )
+        )
+
+    async def attempt(self, addr: Addr) -> trio.socket.SocketType:
+        """Go's ``dialSingle``: one address, MPTCP first when enabled, then plain."""
+        net = self.net
+        if net.kind == "tcp" and self.d.multipath_tcp_enabled() and mptcp_available():
+            try:
+                return await self._dial_one(addr, IPPROTO_MPTCP)
+            except OSError:
+                pass  # Go (dialMPTCP): on any error, retry the whole dial with plain TCP
+        return await self._dial_one(addr, net.proto)
+
+    async def _dial_one(self, addr: Addr, proto: int) -> trio.socket.SocketType:
+        """socket → options → control → bind → connect, retried on a self-connect (Go 2690)."""
+        net, local = self.net, self.local
+        family = _favorite_family(net, local, addr)
+        no_local_port = local is None or not isinstance(local, TCPAddr | UDPAddr) or local.port == 0
+        for tries_left in (2, 1, 0):
+            sock = self._socket(family, proto, addr)
+            try:
+                await self._setup(sock, family, addr)
+                try:
+                    await sock.connect(_sockaddr(family, addr))
+                except OSError as exc:
+                    if exc.errno == _errno.EADDRNOTAVAIL and no_local_port and tries_left:
+                        sock.close()
+                        continue
+                    raise self.op_error(addr, SyscallError("connect", exc)) from None
+                if net.kind == "tcp":
+                    if no_local_port and tries_left and _self_connected(sock, family, addr):
+                        sock.close()
+                        continue
+                    apply_keepalive(sock, keepalive_plan(self.d.keep_alive, self.d.keep_alive_config))
+                return sock
+            except BaseException:
+                sock.close()
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _socket(self, family: int, proto: int, addr: Addr) -> trio.socket.SocketType:
+        try:
+            return trio.socket.socket(family, self.net.socktype, proto)
+        except OSError as exc:
+            raise self.op_error(addr, SyscallError("socket", exc)) from None
+
+    async def _setup(self, sock: trio.socket.SocketType, family: int, addr: Addr) -> None:
+        """Go's setDefaultSockopts, then Control, then bind."""
+        net, local = self.net, self.local
+        try:
+            if family == _stdlib_socket.AF_INET6 and net.socktype != _stdlib_socket.SOCK_RAW:
+                # Always explicit, never the sysctl default: only *6 networks are IPv6-only.
+                sock.setsockopt(_stdlib_socket.IPPROTO_IPV6, _stdlib_socket.IPV6_V6ONLY, net.afnet.endswith("6"))
+            if net.socktype in (_stdlib_socket.SOCK_DGRAM, _stdlib_socket.SOCK_RAW) and not net.is_unix:
+                sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_BROADCAST, 1)
+        except OSError as exc:
+            raise self.op_error(addr, SyscallError("setsockopt", exc)) from None
+        if self.d.control is not None:
+            try:
+                self.d.control(_ctrl_network(net, family), str(addr), sock)
+            except Exception as exc:
+                raise self.op_error(addr, exc) from exc
+        if local is None:
+            return
+        try:
+            if isinstance(local, UnixAddr):
+                if local.name:
+                    await sock.bind(local.sockaddr())
+                return
+            port = local.port if isinstance(local, TCPAddr | UDPAddr) else 0
+            if port == 0 and net.kind == "tcp":
+                sock.setsockopt(_stdlib_socket.IPPROTO_IP, _IP_BIND_ADDRESS_NO_PORT, 1)
+            await sock.bind(sockaddr_for(family, local.ip, port, local.zone))
+        except AddrError as exc:
+            raise self.op_error(addr, exc) from None
+        except OSError as exc:
+            raise self.op_error(addr, SyscallError("bind", exc)) from None
+
+
+def _is_ipv4_addr(addr: Addr) -> bool:
+    return isinstance(addr, TCPAddr | UDPAddr | IPAddr) and (addr.ip is None or is_ipv4(addr.ip))
+
+
+def _describe(addr: Addr) -> tuple[str, str]:
+    if isinstance(addr, UnixAddr):
+        return str(addr), "unix"
+    return str(addr), "ipv4" if _is_ipv4_addr(addr) else "ipv6"
+
+
+def _host_part(net: Network, address: str) -> str:
+    """The host of *address*, as Go names it in ``lookup HOST: ...`` errors."""
+    if net.kind in ("tcp", "udp"):
+        try:
+            return split_host_port(address)[0]
+        except AddrError:  # pragma: no cover - resolution would have failed first
+            return address
+    return address
+
+
+def _favorite_family(net: Network, local: Addr | None, remote: Addr) -> int:
+    """Go's ``favoriteAddrFamily`` for a dial."""
+    if net.is_unix:
+        return _stdlib_socket.AF_UNIX
+    if net.afnet.endswith("4"):
+        return _stdlib_socket.AF_INET
+    if net.afnet.endswith("6"):
+        return _stdlib_socket.AF_INET6
+    local_v4 = local is None or (isinstance(local, TCPAddr | UDPAddr | IPAddr) and (local.ip is None or is_ipv4(local.ip)))
+    if local_v4 and _is_ipv4_addr(remote):
+        return _stdlib_socket.AF_INET
+    return _stdlib_socket.AF_INET6
+
+
+def _ctrl_network(net: Network, family: int) -> str:
+    """The network ``control`` sees: never an ambiguous ``tcp``/``udp``/``ip``."""
+    if net.is_unix or net.afnet[-1] in "46":
+        return net.afnet
+    return net.afnet + ("4" if family == _stdlib_socket.AF_INET else "6")
+
+
+def _sockaddr(family: int, addr: Addr) -> str | bytes | tuple[str, int] | tuple[str, int, int, int]:
+    if isinstance(addr, UnixAddr):
+        return addr.sockaddr()
+    port = addr.port if isinstance(addr, TCPAddr | UDPAddr) else 0
+    return sockaddr_for(family, addr.ip, port, addr.zone)
+
+
+def _self_connected(sock: trio.socket.SocketType, family: int, addr: Addr) -> bool:
+    """Go's selfConnect: local and remote are the same IP and port (TCP simultaneous open)."""
+    try:
+        local = sock.getsockname()
+    except OSError:
+        return True
+    assert isinstance(addr, TCPAddr)
+    remote = sockaddr_for(family, addr.ip, addr.port, addr.zone)
+    return local[1] == remote[1] and local[0] == remote[0]
+
+
+_default_dialer: Final = Dialer()
+
+
+@overload
+async def dial(network: StreamNetwork, address: str) -> trio.SocketStream: ...
+@overload
+async def dial(network: PacketNetwork, address: str) -> PacketConn: ...
+@overload
+async def dial(network: str, address: str) -> trio.SocketStream | PacketConn: ...
+
+
+async def dial(network: str, address: str) -> trio.SocketStream | PacketConn:
+    """Connect to *address* on *network* with a default :class:`Dialer` (Go's ``Dial``).
+
+    See :meth:`Dialer.dial` for networks, addresses, errors and cancellation.
+
+    >>> # stream = await trionet.dial("tcp", "127.0.0.1:8080")
+    """
+    return await _default_dialer.dial(network, address)
+
+
+@overload
+async def dial_timeout(network: StreamNetwork, address: str, timeout: float) -> trio.SocketStream: ...
+@overload
+async def dial_timeout(network: PacketNetwork, address: str, timeout: float) -> PacketConn: ...
+@overload
+async def dial_timeout(network: str, address: str, timeout: float) -> trio.SocketStream | PacketConn: ...
+
+
+async def dial_timeout(network: str, address: str, timeout: float) -> trio.SocketStream | PacketConn:
+    """Like :func:`dial` with ``Dialer(timeout=timeout)`` (Go's ``DialTimeout``).
+
+    The timeout covers name resolution and is spread over the addresses tried; zero or negative
+    means already expired. Expiry raises :class:`OpError` ``... i/o timeout``, a
+    :class:`TimeoutError`.
+    """
+    return await Dialer(timeout=timeout).dial(network, address)

@@ -1,0 +1,151 @@
+"""Go's network names: ``parse_network`` turns ``"tcp4"`` or ``"ip4:icmp"`` into a :class:`Network`.
+
+Pure: no trio, no I/O except reading ``/etc/protocols`` once for ``ip:NAME`` networks (as Go's
+``lookupProtocol`` does), with Go's built-in table as the fallback.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+from dataclasses import dataclass
+from typing import Final, final
+
+from ._errors import AddrError, UnknownNetworkError
+
+__all__ = ["Network", "lookup_protocol", "parse_network"]
+
+# The networks without a ":proto" suffix, with (family, socket type) for each.
+# AF_UNSPEC means "decided per address" (Go's favoriteAddrFamily).
+_PLAIN: Final[dict[str, tuple[int, int]]] = {
+    "tcp": (socket.AF_UNSPEC, socket.SOCK_STREAM),
+    "tcp4": (socket.AF_INET, socket.SOCK_STREAM),
+    "tcp6": (socket.AF_INET6, socket.SOCK_STREAM),
+    "udp": (socket.AF_UNSPEC, socket.SOCK_DGRAM),
+    "udp4": (socket.AF_INET, socket.SOCK_DGRAM),
+    "udp6": (socket.AF_INET6, socket.SOCK_DGRAM),
+    "unix": (socket.AF_UNIX, socket.SOCK_STREAM),
+    "unixgram": (socket.AF_UNIX, socket.SOCK_DGRAM),
+    "unixpacket": (socket.AF_UNIX, socket.SOCK_SEQPACKET),
+}
+_IP: Final[dict[str, int]] = {"ip": socket.AF_UNSPEC, "ip4": socket.AF_INET, "ip6": socket.AF_INET6}
+
+# Go's lookupProtocol fallback when /etc/protocols lacks an entry (lookup_unix.go).
+_BUILTIN_PROTOCOLS: Final[dict[str, int]] = {
+    "icmp": 1,
+    "igmp": 2,
+    "tcp": 6,
+    "udp": 17,
+    "ipv6-icmp": 58,
+}
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Network:
+    """A parsed network name.
+
+    Attributes:
+        name: the network as given (``"tcp"``, ``"ip4:icmp"``).
+        afnet: the name without the protocol (``"tcp"``, ``"ip4"``).
+        proto: the IP protocol number for ``ip*`` networks, else 0.
+        family: ``AF_INET`` / ``AF_INET6`` for the ``4``/``6`` networks, ``AF_UNIX`` for unix
+            networks, ``AF_UNSPEC`` when each address decides.
+        socktype: ``SOCK_STREAM``, ``SOCK_DGRAM``, ``SOCK_SEQPACKET`` or ``SOCK_RAW``.
+    """
+
+    name: str
+    afnet: str
+    proto: int
+    family: int
+    socktype: int
+
+    @property
+    def kind(self) -> str:
+        """``"tcp"``, ``"udp"``, ``"ip"``, or the unix network name itself."""
+        return self.afnet if self.family == socket.AF_UNIX else self.afnet.rstrip("46")
+
+    @property
+    def is_unix(self) -> bool:
+        """True for ``unix``, ``unixgram`` and ``unixpacket``."""
+        return self.family == socket.AF_UNIX
+
+    @property
+    def is_stream(self) -> bool:
+        """True when a dial returns a :class:`trio.SocketStream` (``tcp*`` and ``unix``)."""
+        return self.socktype == socket.SOCK_STREAM
+
+
+def parse_network(network: str, *, needs_proto: bool = True) -> Network:
+    """Parse a Go network name (Go's ``parseNetwork``).
+
+    Known names: ``tcp tcp4 tcp6 udp udp4 udp6 unix unixgram unixpacket`` and ``ip ip4 ip6``
+    followed by ``:PROTO``, a decimal number or an ``/etc/protocols`` name (``"ip4:icmp"``,
+    ``"ip:1"``).
+
+    Args:
+        network: the name to parse.
+        needs_proto: when true (dialing, listening), a bare ``ip``/``ip4``/``ip6`` is an error;
+            when false (address resolution) it is accepted with protocol 0.
+
+    Raises:
+        UnknownNetworkError: the name is not one of the above.
+        AddrError: ``unknown IP protocol specified`` for an unknown protocol name.
+
+    >>> parse_network("ip4:icmp").proto
+    1
+    """
+    return _parse_network(network, needs_proto)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_network(network: str, needs_proto: bool) -> Network:
+    i = network.rfind(":")
+    if i < 0:
+        plain = _PLAIN.get(network)
+        if plain is not None:
+            return Network(network, network, 0, plain[0], plain[1])
+        if network in _IP and not needs_proto:
+            return Network(network, network, 0, _IP[network], socket.SOCK_RAW)
+        raise UnknownNetworkError(network)
+    afnet, protostr = network[:i], network[i + 1 :]
+    if afnet not in _IP:
+        raise UnknownNetworkError(network)
+    # Go's dtoi: plain ASCII digits below 0xFFFFFF are a number; anything else is a name.
+    if protostr.isascii() and protostr.isdigit() and int(protostr) < 0xFFFFFF:
+        proto = int(protostr)
+    else:
+        proto = lookup_protocol(protostr)
+    return Network(network, afnet, proto, _IP[afnet], socket.SOCK_RAW)
+
+
+def lookup_protocol(name: str, protocols_file: str = "/etc/protocols") -> int:
+    """The IP protocol number for *name* (case-insensitive), from the protocols file or Go's table.
+
+    Raises:
+        AddrError: ``address NAME: unknown IP protocol specified``.
+    """
+    proto = _read_protocols(protocols_file).get(name.lower())
+    if proto is None:
+        proto = _BUILTIN_PROTOCOLS.get(name.lower())
+    if proto is None:
+        raise AddrError("unknown IP protocol specified", name)
+    return proto
+
+
+@functools.cache
+def _read_protocols(path: str) -> dict[str, int]:
+    table: dict[str, int] = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.readlines()
+    except OSError:
+        return table
+    for line in lines:
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 2 or not fields[1].isdigit():
+            continue
+        number = int(fields[1])
+        for alias in (fields[0], *fields[2:]):
+            table.setdefault(alias.lower(), number)
+    return table
