@@ -1,0 +1,80 @@
+"""Real-socket helpers for tests: loopback listeners, blackholes, a scripted name resolver.
+
+Everything here talks to 127.0.0.1 / ::1 only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+
+from trionet import IPAddr, Resolver
+from trionet._address import lookup_port_static
+
+
+def open_fds() -> int:
+    """How many file descriptors this process holds."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+@contextlib.contextmanager
+def listener(host: str = "127.0.0.1", port: int = 0, proto: int = 0) -> Iterator[socket.socket]:
+    """A plain listening TCP socket (not trio: the kernel completes handshakes on its own)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        yield sock
+    finally:
+        sock.close()
+
+
+@contextlib.contextmanager
+def blackhole(host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
+    """A listener that never accepts, its backlog already full: further connects hang.
+
+    machine.md: backlog 0 admits one queued connection; we fill it, then every SYN is dropped
+    silently (not refused). Yields the port.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    lsock = socket.socket(family, socket.SOCK_STREAM)
+    fillers: list[socket.socket] = []
+    try:
+        lsock.bind((host, port))
+        lsock.listen(0)
+        bound_port = lsock.getsockname()[1]
+        for _ in range(2):
+            filler = socket.socket(family, socket.SOCK_STREAM)
+            fillers.append(filler)
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect((host, bound_port))
+        yield bound_port
+    finally:
+        for filler in fillers:
+            filler.close()
+        lsock.close()
+
+
+class ScriptedResolver(Resolver):
+    """A resolver whose names map to fixed address lists; nothing leaves the process."""
+
+    def __init__(self, hosts: dict[str, list[str]]) -> None:
+        super().__init__(nameservers=["127.0.0.1:1"], hosts_file="/nonexistent", resolv_conf="/nonexistent")
+        self.hosts = hosts
+        self.lookups: list[tuple[str, str]] = []
+
+    async def lookup_ip_addr(self, host: str, *, network: str = "ip") -> list[IPAddr]:
+        from trionet import DNSError
+
+        self.lookups.append((host, network))
+        if host not in self.hosts:
+            raise DNSError("no such host", host, is_not_found=True)
+        return [IPAddr(a) for a in self.hosts[host]]
+
+    async def lookup_port(self, network: str, service: str) -> int:
+        return lookup_port_static(network, service)
