@@ -55,4 +55,6 @@ def docs(session: nox.Session) -> None:
     """Build the Sphinx docs with -n -W, then run every example in them (doctest)."""
     _install(session, "docs")
     session.run("sphinx-build", "-n", "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html")
-    session.run("sphinx-build", "-n", "-W", "--keep-going", "-q", "-b", "doctest", "docs", "docs/_build/doctest")
+    session.run(
+        "sphinx-build", "-n", "-W", "--keep-going", "-q", "-b", "doctest", "docs", "docs/_build/doctest"
+    )

@@ -95,8 +95,16 @@ DIAL_ERRORS = [
     ("udp", "127.0.0.1:123456789", "dial udp: address 123456789: invalid port"),
     ("ip:icmp", "127.0.0.1", None),  # reaches the kernel (an unconnected raw socket); must be typed
     ("unix", "/path/to/somewhere", "dial unix /path/to/somewhere: connect: no such file or directory"),
-    ("unixgram", "/path/to/somewhere", "dial unixgram /path/to/somewhere: connect: no such file or directory"),
-    ("unixpacket", "/path/to/somewhere", "dial unixpacket /path/to/somewhere: connect: no such file or directory"),
+    (
+        "unixgram",
+        "/path/to/somewhere",
+        "dial unixgram /path/to/somewhere: connect: no such file or directory",
+    ),
+    (
+        "unixpacket",
+        "/path/to/somewhere",
+        "dial unixpacket /path/to/somewhere: connect: no such file or directory",
+    ),
     # And a few of trionet's own: bad input is a clear error, never a hang.
     ("tcp", "127.0.0.1", "dial tcp: address 127.0.0.1: missing port in address"),
     ("tcp", "::1:80", "dial tcp: address ::1:80: too many colons in address"),
@@ -194,14 +202,17 @@ LOCAL_ADDR_ROWS: list[tuple[str, str, object, bool]] = [
 
 
 @pytest.mark.parametrize(("network", "remote", "local", "ok"), LOCAL_ADDR_ROWS)
-async def test_dialer_local_addr(network: str, remote: str, local: object, ok: bool, port4: int, port6: int) -> None:
+async def test_dialer_local_addr(
+    network: str, remote: str, local: object, ok: bool, port4: int, port6: int
+) -> None:
     port = port4 if remote == V4 else port6
     d = Dialer(local_addr=local)  # type: ignore[arg-type]
     address = trionet.join_host_port(remote, port)
     if not ok:
         with pytest.raises(OpError) as info:
             await d.dial(network, address)
-        assert info.value.op == "dial" and info.value.net == network
+        assert info.value.op == "dial"
+        assert info.value.net == network
         return
     stream = await d.dial(network, address)
     try:
@@ -381,7 +392,8 @@ async def test_dialer_timeout_against_a_blackhole_is_io_timeout() -> None:
         with pytest.raises(OpError) as info:
             await Dialer(timeout=0.2).dial("tcp", f"127.0.0.1:{port}")
         assert str(info.value) == f"dial tcp 127.0.0.1:{port}: i/o timeout"
-        assert isinstance(info.value, TimeoutError) and info.value.timeout
+        assert isinstance(info.value, TimeoutError)
+        assert info.value.timeout
         # The enclosing scope's expiry is a plain Trio cancellation, never an error.
         with trio.move_on_after(0.2) as scope:
             await trionet.dial("tcp", f"127.0.0.1:{port}")
@@ -434,9 +446,11 @@ async def test_connection_outlives_the_scope_it_was_dialed_in() -> None:
     # Go's TestCancelAfterDial: cancelling after a successful dial must not affect the conn.
     with listener("127.0.0.1") as lsock:
         port = lsock.getsockname()[1]
+        stream: trio.SocketStream | None = None
         with trio.CancelScope() as scope:
             stream = await Dialer(timeout=10).dial("tcp", f"127.0.0.1:{port}")
         scope.cancel()
+        assert stream is not None
         server, _ = lsock.accept()
         with server:
             await stream.send_all(b"echo!\n")

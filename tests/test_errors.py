@@ -18,29 +18,65 @@ def refused() -> SyscallError:
 @pytest.mark.parametrize(
     ("error", "text"),
     [
-        (OpError("dial", "tcp", None, TCPAddr("127.0.0.1", 1), refused()), "dial tcp 127.0.0.1:1: connect: connection refused"),
-        (OpError("dial", "tcp", None, TCPAddr("::1", 1), refused()), "dial tcp [::1]:1: connect: connection refused"),
+        (
+            OpError("dial", "tcp", None, TCPAddr("127.0.0.1", 1), refused()),
+            "dial tcp 127.0.0.1:1: connect: connection refused",
+        ),
+        (
+            OpError("dial", "tcp", None, TCPAddr("::1", 1), refused()),
+            "dial tcp [::1]:1: connect: connection refused",
+        ),
         (
             OpError("dial", "tcp", TCPAddr("127.0.0.1", 0), TCPAddr("127.0.0.1", 1), refused()),
             "dial tcp 127.0.0.1:0->127.0.0.1:1: connect: connection refused",
         ),
-        (OpError("dial", "tcp", None, None, DNSError("no such host", "nosuch.test")), "dial tcp: lookup nosuch.test: no such host"),
         (
-            OpError("dial", "tcp", None, None, DNSError("no such host", "x.test", "127.0.0.1:53", is_not_found=True)),
+            OpError("dial", "tcp", None, None, DNSError("no such host", "nosuch.test")),
+            "dial tcp: lookup nosuch.test: no such host",
+        ),
+        (
+            OpError(
+                "dial",
+                "tcp",
+                None,
+                None,
+                DNSError("no such host", "x.test", "127.0.0.1:53", is_not_found=True),
+            ),
             "dial tcp: lookup x.test on 127.0.0.1:53: no such host",
         ),
-        (OpError("dial", "tcp", None, TCPAddr("192.0.2.1", 80), io_timeout()), "dial tcp 192.0.2.1:80: i/o timeout"),
         (
-            OpError("listen", "tcp", None, TCPAddr("127.0.0.1", 80), SyscallError("bind", OSError(errno.EADDRINUSE, "x"))),
+            OpError("dial", "tcp", None, TCPAddr("192.0.2.1", 80), io_timeout()),
+            "dial tcp 192.0.2.1:80: i/o timeout",
+        ),
+        (
+            OpError(
+                "listen",
+                "tcp",
+                None,
+                TCPAddr("127.0.0.1", 80),
+                SyscallError("bind", OSError(errno.EADDRINUSE, "x")),
+            ),
             "listen tcp 127.0.0.1:80: bind: address already in use",
         ),
         (OpError("dial", "foo", None, None, UnknownNetworkError("foo")), "dial foo: unknown network foo"),
-        (OpError("dial", "tcp", None, None, AddrError("missing port in address", "localhost")), "dial tcp: address localhost: missing port in address"),
+        (
+            OpError("dial", "tcp", None, None, AddrError("missing port in address", "localhost")),
+            "dial tcp: address localhost: missing port in address",
+        ),
         (OpError("dial", "tcp", None, None, missing_address()), "dial tcp: missing address"),
-        (OpError("dial", "tcp4", None, None, AddrError("mismatched local address type")), "dial tcp4: mismatched local address type"),
+        (
+            OpError("dial", "tcp4", None, None, AddrError("mismatched local address type")),
+            "dial tcp4: mismatched local address type",
+        ),
         (OpError("dial", "", None, None, canceled_error()), "dial: operation was canceled"),
         (
-            OpError("dial", "unix", None, "/run/x.sock", SyscallError("connect", FileNotFoundError(errno.ENOENT, "x"))),
+            OpError(
+                "dial",
+                "unix",
+                None,
+                "/run/x.sock",
+                SyscallError("connect", FileNotFoundError(errno.ENOENT, "x")),
+            ),
             "dial unix /run/x.sock: connect: no such file or directory",
         ),
     ],
@@ -63,12 +99,16 @@ def test_errno_and_builtin_subclass_are_kept() -> None:
 
 def test_timeouts_are_timeout_errors() -> None:
     own = OpError("dial", "tcp", None, TCPAddr("127.0.0.1", 1), io_timeout())
-    assert isinstance(own, TimeoutError) and own.timeout and own.temporary
+    assert issubclass(type(own), TimeoutError)
+    assert own.timeout
+    assert own.temporary
     kernel = OpError("dial", "tcp", None, None, SyscallError("connect", TimeoutError(errno.ETIMEDOUT, "x")))
     assert str(kernel) == "dial tcp: connect: connection timed out"
-    assert isinstance(kernel, TimeoutError) and kernel.timeout
+    assert issubclass(type(kernel), TimeoutError)
+    assert kernel.timeout
     dns = DNSError("i/o timeout", "example.com", is_timeout=True)
-    assert isinstance(dns, TimeoutError) and dns.temporary
+    assert issubclass(type(dns), TimeoutError)
+    assert dns.temporary
     assert isinstance(OpError("dial", "tcp", None, None, dns), TimeoutError)
     assert not DNSError("no such host", "x", is_not_found=True).timeout
     assert DNSError("server misbehaving", "x", is_temporary=True).temporary

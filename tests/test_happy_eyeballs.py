@@ -15,7 +15,7 @@ import trio
 from trionet._happy_eyeballs import Race, collapse_cancelled, partition
 
 if sys.version_info < (3, 11):
-    from exceptiongroup import BaseExceptionGroup, ExceptionGroup
+    from exceptiongroup import BaseExceptionGroup
 
 
 def is_v4(a: str) -> bool:
@@ -27,8 +27,16 @@ def is_v4(a: str) -> bool:
     [
         (["127.0.0.1", "::1"], ["127.0.0.1"], ["::1"]),
         (["::1", "127.0.0.1"], ["::1"], ["127.0.0.1"]),
-        (["::1", "fe80::1%eth0", "127.0.0.1", "192.168.0.1"], ["::1", "fe80::1%eth0"], ["127.0.0.1", "192.168.0.1"]),
-        (["127.0.0.1", "::1", "192.168.0.1", "fe80::1%eth0"], ["127.0.0.1", "192.168.0.1"], ["::1", "fe80::1%eth0"]),
+        (
+            ["::1", "fe80::1%eth0", "127.0.0.1", "192.168.0.1"],
+            ["::1", "fe80::1%eth0"],
+            ["127.0.0.1", "192.168.0.1"],
+        ),
+        (
+            ["127.0.0.1", "::1", "192.168.0.1", "fe80::1%eth0"],
+            ["127.0.0.1", "192.168.0.1"],
+            ["::1", "fe80::1%eth0"],
+        ),
         (["127.0.0.1"], ["127.0.0.1"], []),
         ([], [], []),
     ],
@@ -41,7 +49,9 @@ def test_addr_list_partition(addrs: list[str], primaries: list[str], fallbacks: 
     ("last_byte", "primaries", "fallbacks"),
     [(0, [0], [1, 2]), (1, [0, 2], [1]), (2, [0, 1], [2]), (3, [0, 1, 2], [])],
 )
-def test_partition_label_of_first_defines_primary(last_byte: int, primaries: list[int], fallbacks: list[int]) -> None:
+def test_partition_label_of_first_defines_primary(
+    last_byte: int, primaries: list[int], fallbacks: list[int]
+) -> None:
     # Go's TestAddrListPartition: fe80::, fe80::1, fe80::2 labelled by "last byte == N".
     addrs = [0, 1, 2]
     for predicate in (lambda a: a == last_byte, lambda a: a != last_byte):
@@ -65,7 +75,6 @@ def test_collapse_cancelled_shapes() -> None:
                 raise cancelled from None
 
     trio.run(main)
-    assert ExceptionGroup  # imported for 3.10 parity
 
 
 class Conn:
@@ -91,7 +100,7 @@ async def test_race_closes_a_simultaneous_loser(autojump_clock: trio.abc.Clock) 
 
     race: Race[str, Conn] = Race(attempt, lambda a: OSError(a), lambda a: (a, "ipv4"), None)
     # Zero delay: the fallback starts at once, so both connect at t=1.
-    conn, addr = await race.dial_parallel(["p"], ["f"], 0)
+    conn, _addr = await race.dial_parallel(["p"], ["f"], 0)
     assert trio.current_time() == 1
     assert len(conns) == 2
     assert [c.closed for c in conns if c is not conn] == [True]
@@ -111,12 +120,15 @@ async def test_race_outer_cancel_is_bare_and_closes_nothing_left_open(autojump_c
         raise AssertionError("unreachable")
 
     race: Race[str, Conn] = Race(attempt, lambda a: OSError(a), lambda a: (a, "ipv4"), None)
+    caught_bare = False
     with trio.move_on_after(5) as scope:
         try:
             await race.dial_parallel(["p1", "p2"], ["f1"], 0.3)
         except trio.Cancelled:
             caught_bare = True
             raise
-    assert scope.cancelled_caught and caught_bare
+    assert scope.cancelled_caught
+    assert caught_bare
     assert trio.current_time() == 5
-    assert opened and all(c.closed for c in opened)
+    assert opened
+    assert all(c.closed for c in opened)

@@ -33,7 +33,16 @@ def test_the_twelve_networks(network: str, afnet: str, family: int, socktype: in
 
 @pytest.mark.parametrize(
     ("network", "proto"),
-    [("ip:1", 1), ("ip4:icmp", 1), ("ip4:ICMP", 1), ("ip:igmp", 2), ("ip6:58", 58), ("ip6:ipv6-icmp", 58), ("ip:tcp", 6), ("ip4:17", 17)],
+    [
+        ("ip:1", 1),
+        ("ip4:icmp", 1),
+        ("ip4:ICMP", 1),
+        ("ip:igmp", 2),
+        ("ip6:58", 58),
+        ("ip6:ipv6-icmp", 58),
+        ("ip:tcp", 6),
+        ("ip4:17", 17),
+    ],
 )
 def test_ip_protocols_by_number_and_name(network: str, proto: int) -> None:
     assert parse_network(network).proto == proto
@@ -48,7 +57,9 @@ def test_protocol_names_fall_back_to_gos_table() -> None:
     assert str(info.value) == "address gre: unknown IP protocol specified"
 
 
-@pytest.mark.parametrize("network", ["foo", "", "tcp:80", "udp:1", "unix:0", "TCP", "tcp7", "ipx:1", "ip", "ip4", "ip6"])
+@pytest.mark.parametrize(
+    "network", ["foo", "", "tcp:80", "udp:1", "unix:0", "TCP", "tcp7", "ipx:1", "ip", "ip4", "ip6"]
+)
 def test_unknown_networks(network: str) -> None:
     with pytest.raises(UnknownNetworkError) as info:
         parse_network(network)
@@ -73,6 +84,8 @@ def test_kind_and_predicates() -> None:
     assert parse_network("tcp6").kind == "tcp"
     assert parse_network("ip4:1").kind == "ip"
     assert parse_network("unixgram").kind == "unixgram"
-    assert parse_network("unix").is_stream and parse_network("tcp").is_stream
+    assert parse_network("unix").is_stream
+    assert parse_network("tcp").is_stream
     assert not parse_network("unixpacket").is_stream
-    assert parse_network("unixgram").is_unix and not parse_network("udp").is_unix
+    assert parse_network("unixgram").is_unix
+    assert not parse_network("udp").is_unix

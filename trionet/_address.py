@@ -168,6 +168,7 @@ def lookup_port_static(network: str, service: str, services_file: str = "/etc/se
     port, needs_lookup = parse_port(service)
     if needs_lookup:
         net = network or "ip"
+        candidates: tuple[str, ...]
         if net == "ip":
             candidates = ("tcp", "udp")
         elif net in ("tcp", "tcp4", "tcp6", "udp", "udp4", "udp6"):
@@ -416,7 +417,9 @@ def addr_ip(addr: InetAddr) -> IP | None:
     return addr.ip
 
 
-def sockaddr_for(family: int, ip: IP | None, port: int, zone: str) -> tuple[str, int] | tuple[str, int, int, int]:
+def sockaddr_for(
+    family: int, ip: IP | None, port: int, zone: str
+) -> tuple[str, int] | tuple[str, int, int, int]:
     """The socket-module address for *ip* on a socket of *family* (Go's ``ipToSockaddr``).
 
     On ``AF_INET6`` no IP or ``0.0.0.0`` becomes ``::`` and IPv4 becomes IPv4-mapped; on

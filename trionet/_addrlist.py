@@ -122,9 +122,9 @@ async def _internet_addr_list(
         port, needs_lookup = parse_port(service)
         if needs_lookup:  # (a numeric port was range-checked by _literal_addr_list)
             port = await resolver.lookup_port(net.afnet, service)
-    literal = parse_ip(host)
-    if literal is not None:  # an IP literal with a service-name port
-        ips = [IPAddr(literal[0], literal[1])]
+    ip_literal = parse_ip(host)
+    if ip_literal is not None:  # an IP literal with a service-name port
+        ips = [IPAddr(ip_literal[0], ip_literal[1])]
     else:
         lookup_net = "ip" + net.afnet[-1] if net.afnet[-1] in "46" else "ip"
         if tracer is not None:
@@ -133,7 +133,9 @@ async def _internet_addr_list(
             ips = await resolver.lookup_ip_addr(host, network=lookup_net)
         except OSError as exc:
             if tracer is not None:
-                tracer.emit(ResolveDone(time=trio.current_time(), dial=tracer.dial, host=host, addrs=(), error=exc))
+                tracer.emit(
+                    ResolveDone(time=trio.current_time(), dial=tracer.dial, host=host, addrs=(), error=exc)
+                )
             raise
         if tracer is not None:
             tracer.emit(

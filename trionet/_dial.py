@@ -119,11 +119,13 @@ class Dialer:
         check_duration("deadline", self.deadline)
         check_duration("fallback_delay", self.fallback_delay)
         check_keep_alive(self.keep_alive)
-        if self.local_addr is not None and not isinstance(
+        if self.local_addr is not None and not isinstance(  # pyright: ignore[reportUnnecessaryIsInstance]
             self.local_addr, str | TCPAddr | UDPAddr | IPAddr | UnixAddr
         ):
             raise TypeError(f"local_addr must be an address, a string or None, not {self.local_addr!r}")
-        if self.keep_alive_config is not None and not isinstance(self.keep_alive_config, KeepAliveConfig):
+        if self.keep_alive_config is not None and not isinstance(  # pyright: ignore[reportUnnecessaryIsInstance]
+            self.keep_alive_config, KeepAliveConfig
+        ):
             raise TypeError(f"keep_alive_config must be a KeepAliveConfig, not {self.keep_alive_config!r}")
 
     def multipath_tcp_enabled(self) -> bool:
@@ -284,7 +286,9 @@ class _Dial:
         tracer = self.tracer
         if tracer is not None:
             tracer.emit(
-                trace.DialDone(time=trio.current_time(), dial=tracer.dial, winner=None, error=error, timed_out=True)
+                trace.DialDone(
+                    time=trio.current_time(), dial=tracer.dial, winner=None, error=error, timed_out=True
+                )
             )
         return error
 
@@ -352,7 +356,9 @@ class _Dial:
         try:
             if family == _stdlib_socket.AF_INET6 and net.socktype != _stdlib_socket.SOCK_RAW:
                 # Always explicit, never the sysctl default: only *6 networks are IPv6-only.
-                sock.setsockopt(_stdlib_socket.IPPROTO_IPV6, _stdlib_socket.IPV6_V6ONLY, net.afnet.endswith("6"))
+                sock.setsockopt(
+                    _stdlib_socket.IPPROTO_IPV6, _stdlib_socket.IPV6_V6ONLY, net.afnet.endswith("6")
+                )
             if net.socktype in (_stdlib_socket.SOCK_DGRAM, _stdlib_socket.SOCK_RAW) and not net.is_unix:
                 sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_BROADCAST, 1)
         except OSError as exc:
@@ -407,7 +413,9 @@ def _favorite_family(net: Network, local: Addr | None, remote: Addr) -> int:
         return _stdlib_socket.AF_INET
     if net.afnet.endswith("6"):
         return _stdlib_socket.AF_INET6
-    local_v4 = local is None or (isinstance(local, TCPAddr | UDPAddr | IPAddr) and (local.ip is None or is_ipv4(local.ip)))
+    local_v4 = local is None or (
+        isinstance(local, TCPAddr | UDPAddr | IPAddr) and (local.ip is None or is_ipv4(local.ip))
+    )
     if local_v4 and _is_ipv4_addr(remote):
         return _stdlib_socket.AF_INET
     return _stdlib_socket.AF_INET6
@@ -430,12 +438,12 @@ def _sockaddr(family: int, addr: Addr) -> str | bytes | tuple[str, int] | tuple[
 def _self_connected(sock: trio.socket.SocketType, family: int, addr: Addr) -> bool:
     """Go's selfConnect: local and remote are the same IP and port (TCP simultaneous open)."""
     try:
-        local = sock.getsockname()
+        local: tuple[object, ...] = sock.getsockname()
     except OSError:
         return True
     assert isinstance(addr, TCPAddr)
     remote = sockaddr_for(family, addr.ip, addr.port, addr.zone)
-    return local[1] == remote[1] and local[0] == remote[0]
+    return bool(local[1] == remote[1] and local[0] == remote[0])
 
 
 _default_dialer: Final = Dialer()

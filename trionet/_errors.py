@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
-from typing import Any, Final, final
+from typing import Any, Final
 
 __all__ = [
     "ERR_CLOSED",
@@ -73,9 +73,7 @@ def _variant(base: type[OSError], builtin: type[OSError] | None) -> type[OSError
     key = (base, builtin)
     cls = _variants.get(key)
     if cls is None:
-        cls = type(
-            base.__name__, (base, builtin), {"__module__": base.__module__, "_variant_of": base}
-        )
+        cls = type(base.__name__, (base, builtin), {"__module__": base.__module__, "_variant_of": base})
         cls.__qualname__ = f"{base.__qualname__}[{builtin.__name__}]"
         _variants[key] = cls
     return cls
@@ -87,13 +85,14 @@ class _NetError(OSError):
     # Subclasses set these in __init__; declared here for type checkers.
     timeout: bool
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        chosen: type[OSError] = cls
         if "_variant_of" not in cls.__dict__:  # a public class: pick its errno variant
-            cls = _variant(cls, cls._builtin_for(*args, **kwargs))
-        return super().__new__(cls)
+            chosen = _variant(cls, cls._builtin_for(*args, **kwargs))
+        return super().__new__(chosen)  # pyright: ignore[reportArgumentType]
 
     @classmethod
-    def _builtin_for(cls, *args: Any, **kwargs: Any) -> type[OSError] | None:  # noqa: ANN401
+    def _builtin_for(cls, *args: Any, **kwargs: Any) -> type[OSError] | None:
         return None
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -124,7 +123,7 @@ class SyscallError(_NetError):
         self.args = (syscall, err)
 
     @classmethod
-    def _builtin_for(cls, syscall: str, err: OSError) -> type[OSError] | None:  # type: ignore[override]
+    def _builtin_for(cls, syscall: str, err: OSError) -> type[OSError] | None:
         return _builtin_class_for(_errno_of(err), _is_timeout(err))
 
     def __str__(self) -> str:
@@ -195,7 +194,6 @@ def missing_address() -> OSError:
     return _MissingAddress()
 
 
-@final
 class AddrError(_NetError):
     """An address that cannot be used: Go's ``*net.AddrError``.
 
@@ -217,7 +215,6 @@ class AddrError(_NetError):
         return f"address {self.addr}: {self.err}" if self.addr else self.err
 
 
-@final
 class UnknownNetworkError(_NetError):
     """A network name Go does not know: ``unknown network NAME`` (Go's ``UnknownNetworkError``).
 
@@ -234,7 +231,6 @@ class UnknownNetworkError(_NetError):
         return f"unknown network {self.net}"
 
 
-@final
 class DNSError(_NetError):
     """A failed lookup: Go's ``*net.DNSError``, ``lookup NAME on SERVER: ERR``.
 
@@ -268,7 +264,7 @@ class DNSError(_NetError):
         self.args = (err, name, server, is_timeout, is_temporary, is_not_found)
 
     @classmethod
-    def _builtin_for(  # type: ignore[override]
+    def _builtin_for(
         cls,
         err: str,
         name: str,
@@ -289,7 +285,6 @@ class DNSError(_NetError):
         return f"lookup {self.name}{server}: {self.err}"
 
 
-@final
 class OpError(_NetError):
     """A failed network operation: Go's ``*net.OpError``.
 
@@ -330,7 +325,7 @@ class OpError(_NetError):
         self.args = (op, net, source, addr, err)
 
     @classmethod
-    def _builtin_for(  # type: ignore[override]
+    def _builtin_for(
         cls,
         op: str,
         net: str,

@@ -44,7 +44,7 @@ __all__ = ["Closable", "Race", "collapse_cancelled", "partition"]
 class Closable(Protocol):
     """What an attempt returns: anything with a synchronous ``close()`` (a trio socket)."""
 
-    def close(self) -> None: ...  # noqa: D102
+    def close(self) -> None: ...
 
 
 A = TypeVar("A")
@@ -116,7 +116,9 @@ class Race(Generic[A, C]):
         #: The address each racer tried last: what a dial timeout reports.
         self.last: dict[Role, A] = {}
 
-    async def dial_parallel(self, primaries: Sequence[A], fallbacks: Sequence[A], delay: float) -> tuple[C, A]:
+    async def dial_parallel(
+        self, primaries: Sequence[A], fallbacks: Sequence[A], delay: float
+    ) -> tuple[C, A]:
         """Race *primaries* against *fallbacks* started *delay* seconds later (Go's
         ``dialParallel``); returns the winning connection and its address.
 
