@@ -24,6 +24,13 @@ from ._errors import (
     SyscallError as SyscallError,
     UnknownNetworkError as UnknownNetworkError,
 )
+from ._listen import (
+    ListenConfig as ListenConfig,
+    Listener as Listener,
+    listen as listen,
+    listen_packet as listen_packet,
+    serve as serve,
+)
 from ._network import Network as Network, parse_network as parse_network
 from ._packetconn import PacketConn as PacketConn
 from ._resolver import Resolver as Resolver, default_resolver as default_resolver
@@ -35,6 +42,8 @@ __all__ = [
     "Dialer",
     "IPAddr",
     "KeepAliveConfig",
+    "ListenConfig",
+    "Listener",
     "Network",
     "OpError",
     "PacketConn",
@@ -48,18 +57,27 @@ __all__ = [
     "dial",
     "dial_timeout",
     "join_host_port",
+    "listen",
+    "listen_packet",
     "parse_network",
     "partial_deadline",
+    "serve",
     "split_host_port",
     "trace",
 ]
 
-# Show public names as trionet.X in reprs, tracebacks and the docs (as trio does).
-for _name in __all__:
-    _obj = globals()[_name]
-    if getattr(_obj, "__module__", "").startswith("trionet._"):
-        try:
-            _obj.__module__ = "trionet"
-        except (AttributeError, TypeError):  # pragma: no cover - e.g. instances
-            pass
-del _name, _obj
+
+def _fix_module_names() -> None:
+    """Show public names as trionet.X in reprs, tracebacks and the docs (as trio does)."""
+    namespace = globals()
+    for name in __all__:
+        obj = namespace[name]
+        if getattr(obj, "__module__", "").startswith("trionet._"):
+            try:
+                obj.__module__ = "trionet"
+            except (AttributeError, TypeError):  # pragma: no cover - e.g. instances
+                pass
+
+
+_fix_module_names()
+del _fix_module_names

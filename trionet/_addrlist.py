@@ -83,6 +83,10 @@ def _literal_addr_list(afnet: str, kind: str, address: str) -> tuple[Addr, ...] 
     """
     if kind == "ip":
         host, port = address, 0
+    elif address == "":
+        # Go's internetAddrList: an empty tcp/udp address is host "" port 0, the wildcard with
+        # a system-chosen port (Listen("tcp", "") works), not a "missing port" error.
+        host, port = "", 0
     else:
         host, service = split_host_port(address)
         port, needs_lookup = parse_port(service)

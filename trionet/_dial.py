@@ -223,7 +223,7 @@ class _Dial:
         self.trace_done(addr, None)
         if self.net.is_stream:
             return trio.SocketStream(sock)
-        return PacketConn(sock, self.net.name)
+        return PacketConn(sock, self.net.name, remote_addr=addr)
 
     async def _connect(self) -> tuple[trio.socket.SocketType, Addr]:
         d, net = self.d, self.net
@@ -237,13 +237,16 @@ class _Dial:
             except OSError as exc:
                 raise OpError("dial", net.name, None, None, exc) from None
         resolver = d.resolver or default_resolver
+        # While this flag is set, expiry of our own deadline reads as a lookup timeout. It is
+        # cleared on every exit except Cancelled: ``timed_out`` runs after the Cancelled has
+        # unwound through here and must still see that the lookup was what ran out of time.
         self.resolving = True
         try:
             addrs = await resolve_addr_list(resolver, "dial", net, self.address, self.local, self.tracer)
         except OSError as exc:
-            raise OpError("dial", net.name, None, None, exc) from None
-        finally:
             self.resolving = False
+            raise OpError("dial", net.name, None, None, exc) from None
+        self.resolving = False
         if len(addrs) == 1:
             # One address: no race, no nursery, no partial deadline smaller than the dial's.
             self.only = addrs[0]

@@ -1,31 +1,278 @@
-"""PacketConn: a datagram, raw-IP, unixgram or unixpacket socket with Go's address rules.
+"""PacketConn: a message-oriented socket (UDP, raw IP, ``unixgram``, ``unixpacket``) with Go's rules.
 
-(Interim minimal version; the full one lands with the listen work.)
+Go has ``UDPConn``, ``IPConn`` and ``UnixConn``; they share ``Read``/``Write`` (connected) and
+``ReadFrom``/``WriteTo`` (any), report ``LocalAddr``/``RemoteAddr`` as typed addresses, refuse
+``WriteTo`` on a connected socket (``ErrWriteToConnected``), and strip the IPv4 header that a raw
+IPv4 socket delivers to ``ReadFrom`` (``stripIPv4Header``). :class:`PacketConn` is that one type
+for Trio, following Trio's resource conventions: after :meth:`~PacketConn.aclose` every operation
+raises :class:`trio.ClosedResourceError`.
 """
 
 from __future__ import annotations
 
-from typing import final
+import errno as _errno
+import os
+import socket as _stdlib_socket
+from typing import Final, final
 
 import trio
 
-__all__ = ["PacketConn"]
+from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, sockaddr_for
+from ._errors import ERR_CLOSED, AddrError, OpError, SyscallError
+from ._network import Network, parse_network
+
+__all__ = ["ERR_WRITE_TO_CONNECTED", "ClosedError", "PacketConn", "addr_from_sockaddr"]
+
+#: Go's ``ErrWriteToConnected`` text.
+ERR_WRITE_TO_CONNECTED: Final = "use of WriteTo with pre-connected connection"
+
+# Big enough for any UDP datagram (65507 bytes of payload) and any raw IPv4/IPv6 packet.
+DEFAULT_MAX_SIZE: Final = 65536
+
+# Errors after which a connected socket cannot be used any more: the peer of a unixpacket
+# connection went away. Trio maps these to BrokenResourceError; a UDP ECONNREFUSED (an ICMP
+# "port unreachable" for an earlier datagram) is not among them — the socket still works.
+_BROKEN_ERRNOS: Final = frozenset({_errno.EPIPE, _errno.ECONNRESET})
+
+
+class ClosedError(OSError):
+    """Go's ``net.ErrClosed``: ``use of closed network connection`` (no errno)."""
+
+    def __init__(self) -> None:
+        super().__init__(ERR_CLOSED)
+
+    def __str__(self) -> str:
+        return ERR_CLOSED
+
+
+class _Errno(OSError):
+    """A bare errno printed as Go prints a ``syscall.Errno``: ``invalid argument``."""
+
+    def __init__(self, code: int) -> None:
+        text = os.strerror(code)
+        super().__init__(code, text[:1].lower() + text[1:])
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+class _WriteToConnected(OSError):
+    """Go's ``ErrWriteToConnected``; ``errno`` is ``EISCONN``, what the kernel would say."""
+
+    def __init__(self) -> None:
+        super().__init__(_errno.EISCONN, ERR_WRITE_TO_CONNECTED)
+
+    def __str__(self) -> str:
+        return ERR_WRITE_TO_CONNECTED
+
+
+def addr_from_sockaddr(net: Network, family: int, sockaddr: object) -> Addr:
+    """The typed address (Go's ``sockaddrToUDP``/``ToIP``/``ToUnix``) of a socket-module address.
+
+    A unix address ``b"\\0name"`` (Linux's abstract namespace) becomes ``UnixAddr("@name")``.
+    """
+    if family == _stdlib_socket.AF_UNIX:
+        if isinstance(sockaddr, bytes):
+            text = sockaddr.decode(errors="surrogateescape")
+            name = "@" + text[1:] if text.startswith("\0") else text
+        else:
+            name = str(sockaddr)
+        return UnixAddr(name, net.afnet)
+    assert isinstance(sockaddr, tuple)
+    host = str(sockaddr[0])  # pyright: ignore[reportUnknownArgumentType]
+    if net.kind == "ip":
+        return IPAddr(host)
+    port = int(sockaddr[1])  # pyright: ignore[reportUnknownArgumentType]
+    return TCPAddr(host, port) if net.kind == "tcp" else UDPAddr(host, port)
+
+
+def _shown(addr: Addr | None) -> Addr | None:
+    """The address for an error message: an unnamed unix socket prints as nothing (None)."""
+    return None if isinstance(addr, UnixAddr) and not addr.name else addr
+
+
+def _strip_ipv4_header(data: bytes) -> bytes:
+    """Go's ``stripIPv4Header``: a raw IPv4 socket delivers the IP header; ReadFrom drops it."""
+    if len(data) < 20 or data[0] >> 4 != 4:
+        return data
+    header_len = (data[0] & 0x0F) << 2
+    if header_len < 20 or header_len > len(data):
+        return data
+    return data[header_len:]
 
 
 @final
-class PacketConn:
+class PacketConn(trio.abc.AsyncResource):
     """A message-oriented connection: UDP, raw IP, ``unixgram`` or ``unixpacket``.
 
+    Returned by :meth:`Dialer.dial` (connected: :meth:`send`/:meth:`receive`) and by
+    :meth:`ListenConfig.listen_packet` (unconnected: :meth:`send_to`/:meth:`receive_from`), and by
+    a ``unixpacket`` :class:`Listener`'s ``accept``. Message boundaries are kept: one
+    :meth:`send` is one :meth:`receive`.
+
+    As with any Trio socket, one task at a time may wait to receive, and one to send; a second
+    waiter gets :class:`trio.BusyResourceError` (Trio's own per-socket conflict check). Messages
+    are whole, so nothing can interleave: hand received messages to worker tasks instead.
+
+    Errors: kernel errors are :class:`OpError` with Go's text (``read udp 127.0.0.1:5353:
+    recvfrom: connection refused``); after :meth:`aclose`, :class:`trio.ClosedResourceError`;
+    on a ``unixpacket`` connection whose peer is gone (``EPIPE``/``ECONNRESET``),
+    :class:`trio.BrokenResourceError`.
+
     Args:
-        socket: the trio socket, already bound and (for a dial) connected.
+        socket: the trio socket, already bound and, for a dial, connected. The
+            :class:`PacketConn` owns it from now on.
         network: the network it was made for (``"udp"``, ``"ip4:icmp"``, ``"unixgram"``).
+        remote_addr: the peer a dial connected to. None: ask the kernel (``getpeername``), which
+            cannot tell for raw IP sockets; give it for those.
+
+    Attributes:
+        socket: the underlying :class:`trio.socket.SocketType`, for options the API lacks.
+        network: the network name given at creation.
     """
 
-    def __init__(self, socket: trio.socket.SocketType, network: str) -> None:
+    __slots__ = ("_closed", "_local", "_net", "_remote", "network", "socket")
+
+    def __init__(
+        self, socket: trio.socket.SocketType, network: str, *, remote_addr: Addr | None = None
+    ) -> None:
         self.socket = socket
         self.network = network
+        self._net = parse_network(network)
+        self._closed = False
+        self._local: Addr | None = None
+        self._remote = remote_addr
+        if remote_addr is None:
+            try:
+                self._remote = self._addr(socket.getpeername())
+            except OSError:
+                pass  # ENOTCONN: not connected (a listen_packet socket), or a raw socket
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"local={self.local_addr!s}, remote={self._remote!s}"
+        return f"<trionet.PacketConn {self.network} {state}>"
+
+    def _addr(self, sockaddr: object) -> Addr:
+        return addr_from_sockaddr(self._net, self.socket.family, sockaddr)
+
+    @property
+    def local_addr(self) -> Addr | None:
+        """The local address (:class:`UDPAddr`, :class:`IPAddr` or :class:`UnixAddr`).
+
+        An unbound unix socket has ``UnixAddr("")``. After :meth:`aclose` it still reports the
+        address the socket had; None only if the kernel would not tell.
+        """
+        if self._local is None and not self._closed:
+            try:
+                self._local = self._addr(self.socket.getsockname())
+            except OSError:
+                return None
+        return self._local
+
+    @property
+    def remote_addr(self) -> Addr | None:
+        """The connected peer's address, or None when the socket is not connected."""
+        return self._remote
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise trio.ClosedResourceError("this PacketConn was already closed")
+
+    def _error(self, op: str, syscall: str, addr: Addr | None, exc: OSError) -> BaseException:
+        """Map a socket error: Trio's closed/broken conventions, else Go's OpError."""
+        if exc.errno in (_errno.EBADF, _errno.ENOTSOCK):
+            return trio.ClosedResourceError("this PacketConn was already closed")
+        err = OpError(op, self.network, _shown(self.local_addr), _shown(addr), SyscallError(syscall, exc))
+        if exc.errno in _BROKEN_ERRNOS and self._remote is not None:
+            broken = trio.BrokenResourceError(str(err))
+            broken.__cause__ = err  # the caller raises it "from" its __cause__
+            return broken
+        return err
+
+    async def send(self, data: bytes | bytearray | memoryview) -> int:
+        """Send one message to the connected peer (Go's ``Write``); returns the bytes sent.
+
+        Raises:
+            OpError: e.g. ``write udp ...: write: destination address required`` when the
+                socket is not connected, or ``message too long``.
+        """
+        self._check_open()
+        try:
+            return await self.socket.send(data)
+        except OSError as exc:
+            error = self._error("write", "write", self._remote, exc)
+            raise error from error.__cause__
+
+    async def receive(self, max_size: int = DEFAULT_MAX_SIZE) -> bytes:
+        """Receive one message (Go's ``Read``), at most *max_size* bytes (the rest is dropped).
+
+        Unlike :meth:`receive_from`, a raw IPv4 socket's message keeps its IP header (Go's
+        ``Read`` does not strip it either). ``b""`` is an empty datagram, or on ``unixpacket``
+        the end of the connection.
+        """
+        self._check_open()
+        try:
+            return await self.socket.recv(max_size)
+        except OSError as exc:
+            error = self._error("read", "read", self._remote, exc)
+            raise error from error.__cause__
+
+    async def send_to(self, data: bytes | bytearray | memoryview, addr: Addr) -> int:
+        """Send one message to *addr* (Go's ``WriteTo``); returns the bytes sent.
+
+        *addr* is a :class:`UDPAddr`, :class:`IPAddr` or :class:`UnixAddr` matching the network.
+
+        Raises:
+            OpError: on a connected socket, Go's ``use of WriteTo with pre-connected
+                connection``; an address of the wrong type, ``invalid argument``; kernel errors.
+        """
+        self._check_open()
+        if not isinstance(addr, TCPAddr | UDPAddr | IPAddr | UnixAddr):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"addr must be a UDPAddr, IPAddr or UnixAddr, not {addr!r}")
+        if self._remote is not None:
+            raise OpError("write", self.network, self.local_addr, addr, _WriteToConnected())
+        try:
+            sockaddr = self._sockaddr(addr)
+        except AddrError as exc:
+            raise OpError("write", self.network, self.local_addr, addr, exc) from None
+        try:
+            return await self.socket.sendto(data, sockaddr)
+        except OSError as exc:
+            error = self._error("write", "sendto", addr, exc)
+            raise error from error.__cause__
+
+    def _sockaddr(self, addr: Addr) -> str | bytes | tuple[str, int] | tuple[str, int, int, int]:
+        kind = self._net.kind
+        if isinstance(addr, UnixAddr) and self._net.is_unix:
+            return addr.sockaddr()
+        if (isinstance(addr, UDPAddr) and kind == "udp") or (isinstance(addr, IPAddr) and kind == "ip"):
+            port = addr.port if isinstance(addr, UDPAddr) else 0
+            return sockaddr_for(self.socket.family, addr.ip, port, addr.zone)
+        # Go: WriteTo with another address type is EINVAL.
+        raise OpError("write", self.network, self.local_addr, addr, _Errno(_errno.EINVAL))
+
+    async def receive_from(self, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, Addr]:
+        """Receive one message and its sender (Go's ``ReadFrom``): ``(data, addr)``.
+
+        *addr* is a :class:`UDPAddr`, :class:`IPAddr` or :class:`UnixAddr` (``UnixAddr("")`` for
+        an unbound unix sender). On a raw IPv4 socket the IP header is removed, as Go does.
+        """
+        self._check_open()
+        try:
+            data, sockaddr = await self.socket.recvfrom(max_size)
+        except OSError as exc:
+            error = self._error("read", "recvfrom", None, exc)
+            raise error from error.__cause__
+        if self._net.kind == "ip" and self.socket.family == _stdlib_socket.AF_INET:
+            data = _strip_ipv4_header(data)
+        if sockaddr is None:  # unixpacket and connected unix sockets report no sender
+            return data, self._remote or UnixAddr("", self._net.afnet)
+        return data, self._addr(sockaddr)
 
     async def aclose(self) -> None:
-        """Close the socket."""
-        self.socket.close()
+        """Close the socket. Idempotent, and always a checkpoint (Trio's ``aclose`` contract)."""
+        if not self._closed:
+            self.local_addr  # noqa: B018 - remember it for error messages after the close
+            self._closed = True
+            self.socket.close()
         await trio.lowlevel.checkpoint()

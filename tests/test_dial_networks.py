@@ -1,0 +1,330 @@
+"""The Dialer on every network other than TCP: udp*, ip* (raw), unix, unixgram, unixpacket.
+
+What each returns, Go's address rules (family filters, local addresses, missing addresses), Go's
+default socket options on datagram sockets, and Go's TestDialerControl for every stream and packet
+network, all against listeners made with trionet's own ListenConfig on loopback / unix sockets.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import trio
+
+import trionet
+from trionet import Dialer, IPAddr, OpError, PacketConn, TCPAddr, UDPAddr, UnixAddr
+
+from .test_listen import control_on_conn_setup
+
+pytestmark = pytest.mark.loopback
+
+
+@pytest.fixture
+async def udp4() -> AsyncIterator[PacketConn]:
+    async with await trionet.listen_packet("udp4", "127.0.0.1:0") as pc:
+        yield pc
+
+
+@pytest.fixture
+async def udp6() -> AsyncIterator[PacketConn]:
+    async with await trionet.listen_packet("udp6", "[::1]:0") as pc:
+        yield pc
+
+
+def _port(pc: PacketConn) -> int:
+    addr = pc.local_addr
+    assert isinstance(addr, UDPAddr)
+    return addr.port
+
+
+async def _can_raw() -> None:
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+    except PermissionError as exc:
+        pytest.skip(f"raw sockets need CAP_NET_RAW: {exc}")
+    await trio.lowlevel.checkpoint()
+
+
+# --- udp udp4 udp6 -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("network", ["udp", "udp4"])
+async def test_udp4_dial_is_a_connected_packet_conn(network: str, udp4: PacketConn) -> None:
+    conn = await trionet.dial(network, f"127.0.0.1:{_port(udp4)}")
+    assert isinstance(conn, PacketConn)
+    async with conn:
+        assert conn.network == network
+        assert conn.socket.family == socket.AF_INET
+        assert conn.socket.type == socket.SOCK_DGRAM
+        assert conn.remote_addr == udp4.local_addr
+        assert isinstance(conn.local_addr, UDPAddr)
+        # Go's setDefaultSockopts: SO_BROADCAST on datagram sockets.
+        assert conn.socket.getsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST) == 1
+        await conn.send(b"hello")
+        assert await udp4.receive_from() == (b"hello", conn.local_addr)
+
+
+@pytest.mark.parametrize("network", ["udp", "udp6"])
+async def test_udp6_dial(network: str, udp6: PacketConn) -> None:
+    async with await trionet.dial(network, f"[::1]:{_port(udp6)}") as conn:
+        assert conn.socket.family == socket.AF_INET6
+        assert conn.socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == (network == "udp6")
+        assert isinstance(conn, PacketConn)
+        await conn.send(b"six")
+        assert (await udp6.receive_from())[0] == b"six"
+
+
+@pytest.mark.parametrize(
+    ("network", "address", "text"),
+    [
+        ("udp4", "[::1]:53", "dial udp4: address ::1: no suitable address found"),
+        ("udp6", "127.0.0.1:53", "dial udp6: address 127.0.0.1: no suitable address found"),
+        ("udp6", "[::ffff:127.0.0.1]:53", "dial udp6: address ::ffff:127.0.0.1: no suitable address found"),
+        ("udp", "", "dial udp: missing address"),
+        ("udp", "127.0.0.1", "dial udp: address 127.0.0.1: missing port in address"),
+        ("udp", "127.0.0.1:-1", "dial udp: address -1: invalid port"),
+        ("udp", "127.0.0.1:123456789", "dial udp: address 123456789: invalid port"),
+        ("unix", "", "dial unix: missing address"),
+        ("unixgram", "", "dial unixgram: missing address"),
+        ("unixpacket", "", "dial unixpacket: missing address"),
+        ("ip4:icmp", "", "dial ip4:icmp: missing address"),
+        ("ip", "127.0.0.1", "dial ip: unknown network ip"),
+        (
+            "ip:4294967296",
+            "127.0.0.1",
+            "dial ip:4294967296: address 4294967296: unknown IP protocol specified",
+        ),
+        ("ip4:nosuch", "127.0.0.1", "dial ip4:nosuch: address nosuch: unknown IP protocol specified"),
+        ("udp:53", "127.0.0.1:53", "dial udp:53: unknown network udp:53"),
+    ],
+)
+async def test_bad_input_fails_before_any_socket(network: str, address: str, text: str) -> None:
+    def never(network: str, address: str, sock: trio.socket.SocketType) -> None:
+        raise AssertionError("control reached")
+
+    with pytest.raises(OpError) as info:
+        await Dialer(control=never).dial(network, address)
+    assert str(info.value) == text
+
+
+@pytest.mark.parametrize(
+    ("local", "ok", "text"),
+    [
+        (None, True, ""),
+        ("127.0.0.1:0", True, ""),
+        (UDPAddr("127.0.0.1"), True, ""),
+        (UDPAddr(), True, ""),
+        (UDPAddr("0.0.0.0"), True, ""),
+        (UDPAddr("::1"), False, "dial udp: address [::1]:0: no suitable address found"),
+        (TCPAddr("127.0.0.1"), False, "dial udp: address 127.0.0.1:0: mismatched local address type"),
+        (UnixAddr("/x", "unixgram"), False, "dial udp: address /x: mismatched local address type"),
+    ],
+)
+async def test_udp_local_addr_rules(
+    local: UDPAddr | TCPAddr | UnixAddr | str | None, ok: bool, text: str, udp4: PacketConn
+) -> None:
+    dialer = Dialer(local_addr=local)
+    if ok:
+        async with await dialer.dial("udp", f"127.0.0.1:{_port(udp4)}") as conn:
+            local_addr = conn.local_addr
+            assert isinstance(local_addr, UDPAddr)
+            assert str(local_addr.ip) == "127.0.0.1"
+            await conn.send(b"from local")
+            assert await udp4.receive_from() == (b"from local", local_addr)
+    else:
+        with pytest.raises(OpError) as info:
+            await dialer.dial("udp", f"127.0.0.1:{_port(udp4)}")
+        assert str(info.value) == text
+
+
+async def test_udp_local_addr_with_a_fixed_port(udp4: PacketConn) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with await Dialer(local_addr=f"127.0.0.1:{port}").dial("udp", f"127.0.0.1:{_port(udp4)}") as conn:
+        assert conn.local_addr == UDPAddr("127.0.0.1", port)
+
+
+async def test_udp_dial_of_the_unspecified_address_reaches_the_local_system(udp4: PacketConn) -> None:
+    # Go issue 18806: "[::]" means the local system and also 0.0.0.0; udp4 uses the latter.
+    async with await trionet.dial("udp4", f"[::]:{_port(udp4)}") as conn:
+        await conn.send(b"wild")
+        assert (await udp4.receive_from())[0] == b"wild"
+
+
+# --- ip ip4 ip6 with :proto ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("network", "address", "family", "proto"),
+    [
+        ("ip4:icmp", "127.0.0.1", socket.AF_INET, 1),
+        ("ip:1", "127.0.0.1", socket.AF_INET, 1),
+        ("ip:icmp", "127.0.0.1", socket.AF_INET, 1),
+        ("ip6:ipv6-icmp", "::1", socket.AF_INET6, 58),
+        ("ip6:58", "::1", socket.AF_INET6, 58),
+    ],
+)
+async def test_ip_dial_is_a_raw_packet_conn(network: str, address: str, family: int, proto: int) -> None:
+    await _can_raw()
+    conn = await trionet.dial(network, address)
+    assert isinstance(conn, PacketConn)
+    async with conn:
+        assert conn.socket.type == socket.SOCK_RAW
+        assert conn.socket.family == family
+        assert conn.socket.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL) == proto
+        assert conn.local_addr == IPAddr(address)
+
+
+async def test_ip_dial_with_local_addr() -> None:
+    await _can_raw()
+    for local in ("127.0.0.1", IPAddr("127.0.0.1")):
+        async with await Dialer(local_addr=local).dial("ip4:icmp", "127.0.0.1") as conn:
+            assert isinstance(conn, PacketConn)
+            assert conn.local_addr == IPAddr("127.0.0.1")
+    with pytest.raises(OpError) as info:
+        await Dialer(local_addr=UDPAddr("127.0.0.1")).dial("ip4:icmp", "127.0.0.1")
+    assert str(info.value) == "dial ip4:icmp: address 127.0.0.1:0: mismatched local address type"
+
+
+# --- unix unixgram unixpacket ------------------------------------------------------------------
+
+
+async def test_unix_dial_is_a_socket_stream(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.sock")
+    async with await trionet.listen("unix", path) as ln:
+        client = await trionet.dial("unix", path)
+        assert isinstance(client, trio.SocketStream)
+        server = await ln.accept()
+        await client.send_all(b"over unix")
+        assert await server.receive_some(100) == b"over unix"
+        await client.aclose()
+        await server.aclose()
+
+
+async def test_unix_dial_errors(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.sock")
+    with pytest.raises(OpError) as info:
+        await trionet.dial("unix", missing)
+    assert str(info.value) == f"dial unix {missing}: connect: no such file or directory"
+    assert isinstance(info.value, FileNotFoundError)
+    stream_path = str(tmp_path / "stream.sock")
+    async with await trionet.listen("unix", stream_path):
+        with pytest.raises(OpError) as info:
+            await trionet.dial("unixpacket", stream_path)
+        assert info.value.errno == errno.EPROTOTYPE
+        with pytest.raises(OpError) as info:
+            await Dialer(local_addr=UnixAddr(str(tmp_path / "l"), "unixgram")).dial("unix", stream_path)
+        assert str(info.value) == f"dial unix: address {tmp_path / 'l'}: mismatched local address type"
+
+
+async def test_unix_dial_with_local_addr(tmp_path: Path) -> None:
+    path, local = str(tmp_path / "s.sock"), str(tmp_path / "c.sock")
+    ln = await trionet.listen("unix", path)
+    async with ln, await Dialer(local_addr=local).dial("unix", path) as client:
+        server = await ln.accept()
+        assert server.socket.getpeername() == local
+        assert client.socket.getsockname() == local
+        await server.aclose()
+
+
+async def test_unixgram_and_unixpacket_dials_are_packet_conns(tmp_path: Path) -> None:
+    gram, seq = str(tmp_path / "g.sock"), str(tmp_path / "p.sock")
+    async with await trionet.listen_packet("unixgram", gram) as server:
+        conn = await trionet.dial("unixgram", gram)
+        assert isinstance(conn, PacketConn)
+        async with conn:
+            assert conn.socket.type == socket.SOCK_DGRAM
+            assert conn.remote_addr == UnixAddr(gram, "unixgram")
+            await conn.send(b"g")
+            assert (await server.receive_from())[0] == b"g"
+    async with await trionet.listen("unixpacket", seq) as ln:
+        conn = await trionet.dial("unixpacket", seq)
+        assert isinstance(conn, PacketConn)
+        async with conn:
+            assert conn.socket.type == socket.SOCK_SEQPACKET
+            accepted = await ln.accept()
+            await conn.send(b"one")
+            await conn.send(b"two")
+            assert [await accepted.receive(), await accepted.receive()] == [b"one", b"two"]
+            await accepted.aclose()
+
+
+# --- Go's TestDialerControl ---------------------------------------------------------------------
+
+STREAM_CONTROL = [
+    ("tcp", "127.0.0.1", "tcp4"),
+    ("tcp", "::1", "tcp6"),
+    ("tcp4", "127.0.0.1", "tcp4"),
+    ("tcp6", "::1", "tcp6"),
+    ("unix", None, "unix"),
+    ("unixpacket", None, "unixpacket"),
+]
+PACKET_CONTROL = [
+    ("udp", "127.0.0.1", "udp4"),
+    ("udp", "::1", "udp6"),
+    ("udp4", "127.0.0.1", "udp4"),
+    ("udp6", "::1", "udp6"),
+    ("unixgram", None, "unixgram"),
+]
+
+
+@pytest.mark.parametrize(("network", "host", "ctrl"), STREAM_CONTROL)
+async def test_dialer_control_stream(network: str, host: str | None, ctrl: str, tmp_path: Path) -> None:
+    listen_net = "unix" if network == "unix" else ("unixpacket" if network == "unixpacket" else "tcp")
+    address = str(tmp_path / "c.sock") if host is None else trionet.join_host_port(host, 0)
+    async with await trionet.listen(listen_net, address) as ln:
+        seen: list[tuple[str, str]] = []
+        conn = await Dialer(control=control_on_conn_setup(seen)).dial(network, str(ln.addr))
+        async with conn:
+            assert seen == [(ctrl, str(ln.addr))]  # family-specific network, remote address
+            sock = conn.socket
+            if ctrl.endswith("4"):
+                assert sock.getsockopt(socket.IPPROTO_IP, socket.IP_TTL) == 1
+            elif ctrl.endswith("6"):
+                assert sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS) == 1
+            accepted = await ln.accept()
+            await accepted.aclose()
+
+
+@pytest.mark.parametrize(("network", "host", "ctrl"), PACKET_CONTROL)
+async def test_dialer_control_packet(network: str, host: str | None, ctrl: str, tmp_path: Path) -> None:
+    listen_net = "unixgram" if host is None else "udp"
+    address = str(tmp_path / "c.sock") if host is None else trionet.join_host_port(host, 0)
+    async with await trionet.listen_packet(listen_net, address) as server:
+        seen: list[tuple[str, str]] = []
+        async with await Dialer(control=control_on_conn_setup(seen)).dial(
+            network, str(server.local_addr)
+        ) as conn:
+            assert seen == [(ctrl, str(server.local_addr))]
+            if ctrl.endswith("4"):
+                assert conn.socket.getsockopt(socket.IPPROTO_IP, socket.IP_TTL) == 1
+            elif ctrl.endswith("6"):
+                assert conn.socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS) == 1
+            assert isinstance(conn, PacketConn)
+            await conn.send(b"ttl")
+            assert (await server.receive_from())[0] == b"ttl"
+
+
+@pytest.mark.parametrize(
+    ("network", "address", "ctrl"), [("ip:icmp", "127.0.0.1", "ip4"), ("ip:icmp", "::1", "ip6")]
+)
+async def test_dialer_control_raw(network: str, address: str, ctrl: str) -> None:
+    await _can_raw()
+    seen: list[tuple[str, str]] = []
+    async with await Dialer(control=control_on_conn_setup(seen)).dial(network, address):
+        assert seen == [(ctrl, address)]
+
+
+async def test_dialer_control_rejecting_fails_the_dial(udp4: PacketConn) -> None:
+    def reject(network: str, address: str, sock: trio.socket.SocketType) -> None:
+        raise PermissionError(errno.EACCES, "policy")
+
+    with pytest.raises(OpError) as info:
+        await Dialer(control=reject).dial("udp", str(udp4.local_addr))
+    assert str(info.value) == f"dial udp {udp4.local_addr}: [Errno 13] policy"
+    assert isinstance(info.value, PermissionError)

@@ -1,0 +1,596 @@
+"""ListenConfig, listen, listen_packet, Listener, serve: Go's ``net.ListenConfig`` on Trio.
+
+One listen is (Go's ``ListenConfig.Listen``/``ListenPacket``): parse the network → resolve the
+passive address with the default resolver → take the first IPv4 address, else the first
+(``first(isIPv4)``) → check the address type fits the call → choose the family
+(``favoriteAddrFamily``: a wildcard on plain ``tcp``/``udp`` is one dual-stack AF_INET6 socket)
+→ ``socket()`` (MPTCP first for TCP, plain TCP on any failure) → Go's default options,
+``SO_REUSEADDR`` for stream listeners, ``SO_REUSEPORT`` when asked → ``control`` → ``bind`` →
+``listen(backlog)``. Every failure is an :class:`OpError` ``listen NET ADDR: ...``; bad input
+fails before any socket exists.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import functools
+import os
+import re
+import socket as _stdlib_socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, Generic, Literal, NoReturn, TypeVar, final, overload
+
+import trio
+
+from ._address import IP, Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, is_wildcard, sockaddr_for
+from ._addrlist import HostResolver, resolve_addr_list
+from ._errors import AddrError, OpError, SyscallError, UnknownNetworkError
+from ._network import Network, parse_network
+from ._packetconn import ClosedError, PacketConn, addr_from_sockaddr
+from ._resolver import default_resolver
+from ._sockopt import (
+    IPPROTO_MPTCP,
+    KeepAliveConfig,
+    apply_keepalive,
+    check_keep_alive,
+    keepalive_plan,
+    mptcp_available,
+    mptcp_default,
+)
+
+__all__ = ["ListenConfig", "Listener", "listen", "listen_packet", "listener_backlog", "serve"]
+
+#: ``control(network, address, sock)``, as for :class:`Dialer` (kept here too: ``_dial`` and
+#: ``_listen`` are siblings and do not import each other).
+Control = Callable[[str, str, trio.socket.SocketType], None]
+
+StreamListenNetwork = Literal["tcp", "tcp4", "tcp6", "unix"]
+PacketListenNetwork = Literal["udp", "udp4", "udp6", "unixgram"]
+
+_T_co = TypeVar("_T_co", bound=trio.abc.AsyncResource, covariant=True)
+_V = TypeVar("_V")
+
+# trio's SocketListener.accept retries these silently (trio/_highlevel_socket.py, with its
+# review of Twisted, Tornado, libuv and asyncio); Go retries ECONNABORTED. Everything else —
+# notably EMFILE/ENFILE/ENOBUFS/ENOMEM, which trio.serve_listeners handles — is raised.
+_IGNORABLE_ACCEPT_NAMES: Final = (
+    "EPERM ECONNABORTED EPROTO ENETDOWN ENOPROTOOPT EHOSTDOWN ENONET EHOSTUNREACH EOPNOTSUPP "
+    "ENETUNREACH ENOSR ESOCKTNOSUPPORT EPROTONOSUPPORT ETIMEDOUT ECONNRESET"
+)
+_IGNORABLE_ACCEPT_ERRNOS: Final = frozenset(
+    getattr(_errno, name) for name in _IGNORABLE_ACCEPT_NAMES.split() if hasattr(_errno, name)
+)
+_CLOSED_ERRNOS: Final = frozenset({_errno.EBADF, _errno.ENOTSOCK})
+_SOMAXCONN_FALLBACK: Final = 128  # Linux's syscall.SOMAXCONN, Go's fallback
+_C_INT_MAX: Final = 2**31 - 1  # socket.listen() takes a C int
+
+
+def listener_backlog(somaxconn: str | None, kernel_release: str) -> int:
+    """Go's ``maxListenerBacklog``: the backlog from ``/proc/sys/net/core/somaxconn``'s text.
+
+    The first field's leading digits; unreadable (None), non-numeric or 0 → 128; above 65535,
+    capped at 2**16-1 before Linux 4.1 and 2**32-1 after (Go's ``maxAckBacklog``, issues 5030
+    and 41470) — and at the C ``int`` maximum that :meth:`socket.socket.listen` accepts.
+    """
+    fields = (somaxconn or "").split("\n", 1)[0].split()
+    digits = re.match(r"\d+", fields[0]) if fields else None
+    n = int(digits.group()) if digits else 0
+    if n == 0:
+        return _SOMAXCONN_FALLBACK
+    if n > 0xFFFF:
+        version = re.match(r"(\d+)\.(\d+)", kernel_release)
+        new = version is not None and (int(version[1]), int(version[2])) >= (4, 1)
+        n = min(n, 2**32 - 1 if new else 2**16 - 1)
+    return min(n, _C_INT_MAX)
+
+
+@functools.cache
+def _system_backlog() -> int:
+    try:
+        with open("/proc/sys/net/core/somaxconn", encoding="ascii") as f:
+            text: str | None = f.read()
+    except (OSError, ValueError):
+        text = None
+    return listener_backlog(text, os.uname().release)
+
+
+@functools.cache
+def _ip_stack() -> tuple[bool, bool]:
+    """Go's ``ipStackCapabilities.probe``: (IPv4 works, IPv4-mapped IPv6 works), probed once."""
+    try:
+        _stdlib_socket.socket(_stdlib_socket.AF_INET, _stdlib_socket.SOCK_STREAM).close()
+        ipv4 = True
+    except OSError:
+        ipv4 = False
+    try:
+        with _stdlib_socket.socket(_stdlib_socket.AF_INET6, _stdlib_socket.SOCK_STREAM) as s:
+            s.setsockopt(_stdlib_socket.IPPROTO_IPV6, _stdlib_socket.IPV6_V6ONLY, 0)
+            s.bind(("::ffff:127.0.0.1", 0))
+        v4map = True
+    except OSError:
+        v4map = False
+    return ipv4, v4map
+
+
+def _ip_of(addr: Addr) -> IP | None:
+    return addr.ip if isinstance(addr, TCPAddr | UDPAddr | IPAddr) else None
+
+
+def _first_ipv4(addrs: tuple[Addr, ...]) -> Addr:
+    """Go's ``addrList.first(isIPv4)``: the first IPv4 address, else the first address."""
+    return next((a for a in addrs if is_ipv4(_ip_of(a))), addrs[0])
+
+
+def _listen_family(net: Network, la: Addr) -> tuple[int, bool]:
+    """Go's ``favoriteAddrFamily`` in listen mode: ``(family, ipv6only)``."""
+    if net.is_unix:
+        return _stdlib_socket.AF_UNIX, False
+    if net.afnet.endswith("4"):
+        return _stdlib_socket.AF_INET, False
+    if net.afnet.endswith("6"):
+        return _stdlib_socket.AF_INET6, True
+    ip = _ip_of(la)
+    if is_wildcard(ip):
+        ipv4, v4map = _ip_stack()
+        if v4map or not ipv4:
+            return _stdlib_socket.AF_INET6, False  # one dual-stack socket
+        if ip is None:
+            return _stdlib_socket.AF_INET, False
+    return (_stdlib_socket.AF_INET if ip is None or is_ipv4(ip) else _stdlib_socket.AF_INET6), False
+
+
+def _ctrl_network(net: Network, family: int) -> str:
+    """Go's ``netFD.ctrlNetwork``: never an ambiguous ``tcp``/``udp``/``ip``."""
+    if net.is_unix or net.afnet[-1] in "46":
+        return net.afnet
+    return net.afnet + ("4" if family == _stdlib_socket.AF_INET else "6")
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListenConfig:
+    """Options for listening (Go's ``net.ListenConfig``). Immutable; safe to share.
+
+    ``ListenConfig()`` with no arguments is what :func:`listen` and :func:`listen_packet` use.
+    Host names in listen addresses are resolved with :data:`default_resolver` (Go's
+    ``ListenConfig`` has no resolver either); the caller's cancel scopes bound that resolution
+    and the bind, and do not affect the returned listener.
+
+    Args:
+        control: called as ``control(network, address, sock)`` after the socket is created and
+            its default options are set, before ``bind``, with the family-specific network
+            (``"tcp4"``, ``"udp6"``, ``"ip4"``, ``"unix"``) and the address as given before the
+            bind (``":0"``, ``"127.0.0.1:0"``). Raising aborts the listen; the exception becomes
+            the :class:`OpError`'s ``err``. None: no hook.
+        keep_alive: TCP keep-alive idle time applied to every accepted connection. None or 0:
+            enabled with 15 s; positive: that idle time (rounded up to whole seconds);
+            negative: keep-alive left untouched. Ignored when *keep_alive_config* is enabled.
+        keep_alive_config: full keep-alive settings for accepted connections; used when its
+            ``enable`` is true (see :class:`KeepAliveConfig`). None: use *keep_alive*.
+        reuse_port: set ``SO_REUSEPORT`` so several sockets share a port (the kernel spreads
+            connections between them). TCP, UDP and raw IP only: with a unix network the
+            listen fails with ``setsockopt: operation not supported`` before any socket is
+            created, which is what Linux would answer.
+        multipath_tcp: Multipath TCP for ``tcp*`` listeners. None: on where the kernel supports
+            it, unless ``TRIONET_MULTIPATHTCP`` is 0 or 3 (Go's ``GODEBUG=multipathtcp``). A
+            listener that cannot use MPTCP for any reason is made with plain TCP; an MPTCP
+            listener also accepts plain TCP clients.
+        backlog: the ``listen()`` queue length. None: the system maximum read from
+            ``/proc/sys/net/core/somaxconn`` by Go's rules (128 if unreadable or 0). 0: the
+            kernel's minimum. Negative values are rejected.
+    """
+
+    control: Control | None = None
+    keep_alive: float | None = None
+    keep_alive_config: KeepAliveConfig | None = None
+    reuse_port: bool = False
+    multipath_tcp: bool | None = None
+    backlog: int | None = None
+
+    def __post_init__(self) -> None:
+        check_keep_alive(self.keep_alive)
+        if self.keep_alive_config is not None and not isinstance(  # pyright: ignore[reportUnnecessaryIsInstance]
+            self.keep_alive_config, KeepAliveConfig
+        ):
+            raise TypeError(f"keep_alive_config must be a KeepAliveConfig, not {self.keep_alive_config!r}")
+        if self.control is not None and not callable(self.control):
+            raise TypeError(f"control must be callable or None, not {self.control!r}")
+        if self.backlog is not None:
+            if isinstance(self.backlog, bool) or not isinstance(self.backlog, int):  # pyright: ignore[reportUnnecessaryIsInstance]
+                raise TypeError(f"backlog must be an int or None, not {self.backlog!r}")
+            if self.backlog < 0:
+                raise ValueError(f"backlog must be >= 0, not {self.backlog!r}")
+
+    def multipath_tcp_enabled(self) -> bool:
+        """Whether MPTCP will be requested for TCP listeners (Go's ``ListenConfig.MultipathTCP``).
+
+        This does not check that the kernel supports it.
+        """
+        if self.multipath_tcp is not None:
+            return self.multipath_tcp
+        return mptcp_default(listener=True)
+
+    @overload
+    async def listen(self, network: StreamListenNetwork, address: str) -> Listener[trio.SocketStream]: ...
+    @overload
+    async def listen(self, network: Literal["unixpacket"], address: str) -> Listener[PacketConn]: ...
+    @overload
+    async def listen(
+        self, network: str, address: str
+    ) -> Listener[trio.SocketStream] | Listener[PacketConn]: ...
+
+    async def listen(self, network: str, address: str) -> Listener[trio.SocketStream] | Listener[PacketConn]:
+        """Listen for connections on *address* (Go's ``ListenConfig.Listen``).
+
+        Networks: ``tcp tcp4 tcp6 unix`` (accepting :class:`trio.SocketStream`) and
+        ``unixpacket`` (accepting connected :class:`PacketConn`). An empty host or an
+        unspecified address (``":8080"``, ``"0.0.0.0:8080"``, ``"[::]:8080"``) is every local
+        address — on plain ``tcp``, one dual-stack IPv6 socket; port ``0`` or ``""`` picks a free
+        port (see :attr:`Listener.addr`). A host name listens on its first IPv4 address.
+
+        Raises:
+            OpError: ``listen baz: unknown network baz``, ``listen tcp 127.0.0.1:8080: bind:
+                address already in use``, and the like.
+        """
+        return await self._listen(network, address, default_resolver)
+
+    async def _listen(
+        self, network: str, address: str, resolver: HostResolver
+    ) -> Listener[trio.SocketStream] | Listener[PacketConn]:
+        # The resolver is a parameter only so tests can pass a scripted one (Go's tests use a
+        # hook); the public API always uses the default resolver, as Go's ListenConfig does.
+        net, la = await self._resolve(network, address, resolver)
+        if isinstance(la, UnixAddr) and net.afnet in ("unix", "unixpacket"):
+            sock = await self._open(net, la, 0, self._stream_backlog())
+            unlink = la.name if la.name and not la.name.startswith("@") else None
+            if net.afnet == "unix":
+                return Listener(sock, net, trio.SocketStream, None, unlink)
+            return Listener(sock, net, functools.partial(PacketConn, network=net.name), None, unlink)
+        if isinstance(la, TCPAddr):
+            backlog = self._stream_backlog()
+            if self.multipath_tcp_enabled() and mptcp_available():
+                try:
+                    sock = await self._open(net, la, IPPROTO_MPTCP, backlog)
+                except OSError:  # Go's listenMPTCP: on any error, listen again with plain TCP
+                    sock = await self._open(net, la, 0, backlog)
+            else:
+                sock = await self._open(net, la, 0, backlog)
+            plan = keepalive_plan(self.keep_alive, self.keep_alive_config)
+            # _open set the plan on the listening socket; Linux copies keep-alive settings into
+            # every accepted socket (the child is a clone of the listener), so the per-accept
+            # setsockopt calls of Go's newTCPConn are only needed if that did not take.
+            per_accept = None if _has_keepalive(sock, plan) else plan
+            return Listener(sock, net, trio.SocketStream, per_accept, None)
+        raise _unexpected(net, la, address)
+
+    async def listen_packet(self, network: str, address: str) -> PacketConn:
+        """Open an unconnected packet socket on *address* (Go's ``ListenConfig.ListenPacket``).
+
+        Networks: ``udp udp4 udp6``, ``ip ip4 ip6`` with ``:PROTO`` (raw sockets, which need
+        ``CAP_NET_RAW``; the address is a host without port) and ``unixgram``. Address rules
+        are as for :meth:`listen`; a ``unixgram`` socket file is never removed on close (Go).
+        A UDP multicast address binds the wildcard with ``SO_REUSEADDR`` (Go's
+        ``listenDatagram``); joining the group is up to you.
+
+        Raises:
+            OpError: as for :meth:`listen`.
+        """
+        return await self._listen_packet(network, address, default_resolver)
+
+    async def _listen_packet(self, network: str, address: str, resolver: HostResolver) -> PacketConn:
+        net, la = await self._resolve(network, address, resolver)
+        if isinstance(la, UnixAddr) and net.afnet == "unixgram":
+            return PacketConn(await self._open(net, la, 0, None), net.name)
+        if isinstance(la, UDPAddr | IPAddr):
+            return PacketConn(await self._open(net, la, net.proto, None), net.name)
+        raise _unexpected(net, la, address)
+
+    async def _resolve(self, network: str, address: str, resolver: HostResolver) -> tuple[Network, Addr]:
+        try:
+            net = parse_network(network)
+        except (UnknownNetworkError, AddrError) as exc:
+            raise OpError("listen", network, None, None, exc) from None
+        try:
+            addrs = await resolve_addr_list(resolver, "listen", net, address, None)
+        except OSError as exc:
+            raise OpError("listen", net.name, None, None, exc) from None
+        la = _first_ipv4(addrs)
+        if self.reuse_port and net.is_unix:
+            # Linux refuses SO_REUSEPORT on AF_UNIX (EOPNOTSUPP since 6.12.9): say so up front.
+            refused = OSError(_errno.EOPNOTSUPP, os.strerror(_errno.EOPNOTSUPP))
+            raise OpError("listen", net.name, None, la, SyscallError("setsockopt", refused))
+        return net, la
+
+    def _stream_backlog(self) -> int:
+        return _system_backlog() if self.backlog is None else min(self.backlog, _C_INT_MAX)
+
+    async def _open(self, net: Network, la: Addr, proto: int, backlog: int | None) -> trio.socket.SocketType:
+        """socket → default options → control → bind → listen (when *backlog* is not None)."""
+        family, v6only = _listen_family(net, la)
+
+        def fail(err: BaseException) -> OpError:
+            return OpError("listen", net.name, None, la, err)
+
+        try:
+            sock = trio.socket.socket(family, net.socktype, proto)
+        except OSError as exc:
+            raise fail(SyscallError("socket", exc)) from None
+        try:
+            ip = _ip_of(la)
+            multicast = isinstance(la, UDPAddr) and ip is not None and ip.is_multicast
+            try:
+                self._set_options(sock, net, family, v6only, backlog is not None or multicast)
+            except OSError as exc:
+                raise fail(SyscallError("setsockopt", exc)) from None
+            if self.control is not None:
+                try:
+                    self.control(_ctrl_network(net, family), str(la), sock)
+                except Exception as exc:
+                    raise fail(exc) from exc
+            try:
+                if isinstance(la, UnixAddr):
+                    await sock.bind(la.sockaddr())
+                else:
+                    port = la.port if isinstance(la, TCPAddr | UDPAddr) else 0
+                    # Go: a multicast listener binds the wildcard, so several can share the group.
+                    await sock.bind(sockaddr_for(family, None if multicast else ip, port, la.zone))
+            except AddrError as exc:
+                raise fail(exc) from None
+            except OSError as exc:
+                raise fail(SyscallError("bind", exc)) from None
+            if net.kind == "tcp":  # before listen(): every queued connection inherits it
+                apply_keepalive(sock, keepalive_plan(self.keep_alive, self.keep_alive_config))
+            if backlog is not None:
+                try:
+                    sock.listen(backlog)
+                except OSError as exc:
+                    raise fail(SyscallError("listen", exc)) from None
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _set_options(
+        self, sock: trio.socket.SocketType, net: Network, family: int, v6only: bool, reuse_addr: bool
+    ) -> None:
+        """Go's ``setDefaultSockopts`` + ``setDefaultListenerSockopts``, and ``SO_REUSEPORT``."""
+        raw = net.socktype == _stdlib_socket.SOCK_RAW
+        if family == _stdlib_socket.AF_INET6 and not raw:
+            # Always explicit, overriding the net.ipv6.bindv6only sysctl (Go issue 12579).
+            sock.setsockopt(_stdlib_socket.IPPROTO_IPV6, _stdlib_socket.IPV6_V6ONLY, v6only)
+        if net.socktype in (_stdlib_socket.SOCK_DGRAM, _stdlib_socket.SOCK_RAW) and not net.is_unix:
+            sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_BROADCAST, 1)
+        if reuse_addr:
+            # Stream listeners (and multicast UDP): a restarted server can bind at once even
+            # with connections of the previous one in TIME_WAIT (TestClosingListener).
+            sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_REUSEADDR, 1)
+        if self.reuse_port:
+            sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_REUSEPORT, 1)
+
+
+def _has_keepalive(
+    sock: trio.socket.SocketType, plan: tuple[int | None, int | None, int | None] | None
+) -> bool:
+    """Whether *sock* already carries the keep-alive *plan* (None: nothing to carry)."""
+    if plan is None:
+        return True
+    try:
+        if sock.getsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_KEEPALIVE) == 0:
+            return False
+        options = (_stdlib_socket.TCP_KEEPIDLE, _stdlib_socket.TCP_KEEPINTVL, _stdlib_socket.TCP_KEEPCNT)
+        return all(
+            value is None or sock.getsockopt(_stdlib_socket.IPPROTO_TCP, option) == value
+            for option, value in zip(options, plan, strict=True)
+        )
+    except OSError:
+        return False
+
+
+def _unexpected(net: Network, la: Addr, address: str) -> OpError:
+    if isinstance(la, UnixAddr):
+        # Go: listenUnix / listenUnixgram reject the other unix networks this way.
+        return OpError("listen", net.name, None, la, UnknownNetworkError(net.name))
+    return OpError("listen", net.name, None, la, AddrError("unexpected address type", address))
+
+
+@final
+class Listener(trio.abc.Listener[_T_co], Generic[_T_co]):
+    """A listening socket (Go's ``net.Listener``), as a :class:`trio.abc.Listener`.
+
+    Made by :meth:`ListenConfig.listen` / :func:`listen`. Works with
+    :func:`trio.serve_listeners` and ``nursery.start``. :meth:`accept` returns a
+    :class:`trio.SocketStream` (``tcp*``, ``unix``) or a connected :class:`PacketConn`
+    (``unixpacket``); every accepted TCP connection gets ``TCP_NODELAY`` and the config's
+    keep-alive settings (Go's ``newTCPConn``). Routine accept errors (``ECONNABORTED`` and the
+    other errnos :class:`trio.SocketListener` ignores) are retried; others raise
+    :class:`OpError` ``accept ...`` keeping ``errno`` (so :func:`trio.serve_listeners` still
+    backs off on ``EMFILE``).
+
+    Closing: :meth:`aclose` follows Trio — idempotent, always a checkpoint. :meth:`close`
+    follows Go — a second call raises :class:`OpError` ``close tcp ADDR: use of closed network
+    connection``. After either, :meth:`accept` raises :class:`trio.ClosedResourceError`.
+    Already accepted connections stay open.
+
+    Attributes:
+        socket: the listening :class:`trio.socket.SocketType`.
+        addr: the bound address, a :class:`TCPAddr` (with the port chosen for ``:0``) or a
+            :class:`UnixAddr`.
+        network: the network name given to ``listen``.
+        unlink_on_close: for a unix listener, remove its socket file on the first close (Go's
+            ``SetUnlinkOnClose``). True for listeners from ``listen``, except for abstract
+            ``@names``, which have no file. Settable.
+    """
+
+    def __init__(
+        self,
+        socket: trio.socket.SocketType,
+        net: Network,
+        wrap: Callable[[trio.socket.SocketType], _T_co],
+        keepalive: tuple[int | None, int | None, int | None] | None,
+        unlink_path: str | None,
+    ) -> None:
+        self.socket = socket
+        self.network = net.name
+        self._net = net
+        self._wrap = wrap
+        self._keepalive = keepalive
+        self._unlink_path = unlink_path
+        self._closed = False
+        self.unlink_on_close = unlink_path is not None
+        self.addr = addr_from_sockaddr(net, socket.family, socket.getsockname())
+
+    def __repr__(self) -> str:
+        return f"<trionet.Listener {self.network} {self.addr}{' closed' if self._closed else ''}>"
+
+    async def accept(self) -> _T_co:
+        """Wait for the next connection and return it (Go's ``Accept``).
+
+        Raises:
+            trio.ClosedResourceError: the listener was closed, before or during the call.
+            OpError: ``accept tcp [::]:8080: accept: too many open files`` and other errors
+                that are not routine.
+        """
+        if self._closed:
+            await trio.lowlevel.checkpoint()
+            raise trio.ClosedResourceError("this listener was already closed")
+        while True:
+            try:
+                sock, _ = await self.socket.accept()
+            except OSError as exc:
+                if exc.errno in _CLOSED_ERRNOS:
+                    raise trio.ClosedResourceError("this listener was already closed") from None
+                if exc.errno not in _IGNORABLE_ACCEPT_ERRNOS:
+                    raise OpError(
+                        "accept", self.network, None, self.addr, SyscallError("accept", exc)
+                    ) from None
+                continue
+            try:
+                if self._net.kind == "tcp":
+                    # TCP_NODELAY comes with trio.SocketStream (Go's newTCPConn sets it too).
+                    apply_keepalive(sock, self._keepalive)
+                return self._wrap(sock)
+            except BaseException:
+                sock.close()
+                raise
+
+    def _close(self) -> None:
+        self._closed = True
+        if self._unlink_path is not None and self.unlink_on_close:
+            # Go's UnixListener.close: remove, then close, so no other listener's file is hit.
+            try:
+                os.unlink(self._unlink_path)
+            except OSError:
+                pass
+        self.socket.close()
+
+    def close(self) -> None:
+        """Close now (Go's ``Close``); a second call raises ``... use of closed network connection``.
+
+        Raises:
+            OpError: ``close NET ADDR: use of closed network connection`` when already closed.
+        """
+        if self._closed:
+            raise OpError("close", self.network, None, self.addr, ClosedError())
+        self._close()
+
+    async def aclose(self) -> None:
+        """Close the listener (Trio's contract: idempotent, always a checkpoint)."""
+        if not self._closed:
+            self._close()
+        await trio.lowlevel.checkpoint()
+
+
+_default_config: Final = ListenConfig()
+
+
+@overload
+async def listen(network: StreamListenNetwork, address: str) -> Listener[trio.SocketStream]: ...
+@overload
+async def listen(network: Literal["unixpacket"], address: str) -> Listener[PacketConn]: ...
+@overload
+async def listen(network: str, address: str) -> Listener[trio.SocketStream] | Listener[PacketConn]: ...
+
+
+async def listen(network: str, address: str) -> Listener[trio.SocketStream] | Listener[PacketConn]:
+    """Listen on *address* with a default :class:`ListenConfig` (Go's ``Listen``).
+
+    See :meth:`ListenConfig.listen`.
+    """
+    return await _default_config.listen(network, address)
+
+
+async def listen_packet(network: str, address: str) -> PacketConn:
+    """A packet socket on *address* with a default :class:`ListenConfig` (Go's ``ListenPacket``).
+
+    See :meth:`ListenConfig.listen_packet`.
+    """
+    return await _default_config.listen_packet(network, address)
+
+
+@final
+class _StartedWith(Generic[_V]):
+    """A task status that reports *value* whatever ``started()`` is given."""
+
+    def __init__(self, outer: trio.TaskStatus[_V], value: _V) -> None:
+        self._outer = outer
+        self._value = value
+
+    def started(self, value: object = None) -> None:
+        self._outer.started(self._value)
+
+
+@overload
+async def serve(
+    handler: Callable[[trio.SocketStream], Awaitable[object]],
+    network: StreamListenNetwork,
+    address: str,
+    *,
+    config: ListenConfig | None = None,
+    handler_nursery: trio.Nursery | None = None,
+    task_status: trio.TaskStatus[Listener[trio.SocketStream]] = trio.TASK_STATUS_IGNORED,
+) -> NoReturn: ...
+@overload
+async def serve(
+    handler: Callable[[PacketConn], Awaitable[object]],
+    network: Literal["unixpacket"],
+    address: str,
+    *,
+    config: ListenConfig | None = None,
+    handler_nursery: trio.Nursery | None = None,
+    task_status: trio.TaskStatus[Listener[PacketConn]] = trio.TASK_STATUS_IGNORED,
+) -> NoReturn: ...
+
+
+async def serve(
+    handler: Callable[[Any], Awaitable[object]],
+    network: str,
+    address: str,
+    *,
+    config: ListenConfig | None = None,
+    handler_nursery: trio.Nursery | None = None,
+    task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
+) -> NoReturn:
+    """Listen on *address* and run ``handler(stream)`` for each connection, like :func:`trio.serve_tcp`.
+
+    ``listener = await nursery.start(trionet.serve, handler, "tcp", "127.0.0.1:0")`` returns
+    the :class:`Listener` once it accepts connections (read the port from ``listener.addr``).
+    Runs until cancelled; closes the listener on the way out. Errors from the handler propagate
+    (use *handler_nursery* to decide otherwise), as with :func:`trio.serve_listeners`.
+
+    Args:
+        handler: an async function called with each accepted connection; it is closed for you
+            (:func:`trio.aclose_forcefully`) if the handler leaves it open.
+        network: a :meth:`ListenConfig.listen` network.
+        address: the address to listen on.
+        config: the :class:`ListenConfig`; None: the default one.
+        handler_nursery: where handlers run; None: a nursery of this call.
+        task_status: for ``nursery.start``; receives the :class:`Listener`.
+    """
+    listener = await (config or _default_config).listen(network, address)
+    await trio.serve_listeners(
+        handler,
+        [listener],
+        handler_nursery=handler_nursery,
+        task_status=_StartedWith(task_status, listener),
+    )
