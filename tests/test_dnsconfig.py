@@ -1,0 +1,227 @@
+"""resolv.conf and nsswitch rules (Go's dnsconfig_unix_test.go, dnsname_test.go, conf.go)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from trionet._dnsconfig import (
+    DEFAULT_NS,
+    DNSConfig,
+    ResolvConf,
+    avoid_dns,
+    host_lookup_order,
+    is_domain_name,
+    parse_dns_config,
+    read_dns_config,
+    read_nsswitch_hosts,
+)
+
+# Go's testdata/resolv.conf (abridged to what Linux accepts).
+GO_RESOLV_CONF = """\
+# /etc/resolv.conf
+
+domain localdomain
+nameserver 8.8.8.8
+nameserver 2001:4860:4860::8888
+nameserver fe80::1%lo0
+options ndots:5 timeout:10 attempts:3 rotate
+options attempts 3
+"""
+
+
+def test_go_resolv_conf() -> None:
+    conf = parse_dns_config(GO_RESOLV_CONF, "host.example.com")
+    assert conf.servers == ["8.8.8.8:53", "[2001:4860:4860::8888]:53", "[fe80::1%lo0]:53"]
+    assert conf.search == ["localdomain."]
+    assert (conf.ndots, conf.timeout, conf.attempts, conf.rotate) == (5, 10.0, 3, True)
+    assert conf.unknown_opt  # "attempts" without a colon
+
+
+def test_defaults_when_empty() -> None:
+    conf = parse_dns_config("", "host.domain.test")
+    assert conf.servers == list(DEFAULT_NS) == ["127.0.0.1:53", "[::1]:53"]
+    assert conf.search == ["domain.test."]  # Go's dnsDefaultSearch: the host name's domain
+    assert (conf.ndots, conf.timeout, conf.attempts) == (1, 5.0, 2)
+    assert [conf.rotate, conf.single_request, conf.use_tcp, conf.trust_ad, conf.unknown_opt] == [False] * 5
+    assert parse_dns_config("", "host").search == []
+    assert parse_dns_config("", "host.").search == []
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    conf = read_dns_config(str(tmp_path / "nope"), hostname="h")
+    assert isinstance(conf.err, FileNotFoundError)
+    assert conf.servers == list(DEFAULT_NS)
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "want"),
+    [
+        ("ndots:-1", "ndots", 0),  # Go's negative-ndots: dtoi stops at '-' → 0
+        ("ndots:16", "ndots", 15),  # large-ndots: clamped
+        ("ndots:", "ndots", 0),  # invalid-ndots
+        ("ndots:3", "ndots", 3),
+        ("timeout:0", "timeout", 1.0),
+        ("timeout:30", "timeout", 30.0),
+        ("attempts:0", "attempts", 1),
+        ("attempts:5", "attempts", 5),
+        ("single-request", "single_request", True),
+        ("single-request-reopen", "single_request", True),
+        ("use-vc", "use_tcp", True),
+        ("usevc", "use_tcp", True),
+        ("tcp", "use_tcp", True),
+        ("trust-ad", "trust_ad", True),
+        ("no-reload", "no_reload", True),
+        ("edns0", "unknown_opt", False),
+        ("inet6", "unknown_opt", True),
+    ],
+)
+def test_options(options: str, field: str, want: object) -> None:
+    conf = parse_dns_config(f"nameserver 127.0.0.1\noptions {options}\n")
+    assert getattr(conf, field) == want
+
+
+def test_servers_limit_and_literals() -> None:
+    text = "".join(f"nameserver 127.0.0.{i}\n" for i in range(1, 6)) + "nameserver not-an-ip\n"
+    assert parse_dns_config(text).servers == ["127.0.0.1:53", "127.0.0.2:53", "127.0.0.3:53"]
+    assert parse_dns_config("nameserver bogus\n").servers == list(DEFAULT_NS)
+
+
+def test_search_and_domain() -> None:
+    assert parse_dns_config("search a.test b.test.\n").search == ["a.test.", "b.test."]
+    # Go's search-single-dot-resolv.conf: "." is dropped, then the default search applies.
+    assert parse_dns_config("search .\n", "h.dom.test").search == ["dom.test."]
+    assert parse_dns_config("domain x.test\nsearch y.test\n").search == ["y.test."]
+    assert parse_dns_config("search y.test\ndomain x.test\n").search == ["x.test."]
+
+
+@pytest.mark.parametrize(
+    ("name", "ndots", "search", "want"),
+    [
+        ("www", 1, ["a.test."], ["www.a.test.", "www."]),
+        ("www.example", 1, ["a.test."], ["www.example.", "www.example.a.test."]),
+        ("www.example", 2, ["a.test."], ["www.example.a.test.", "www.example."]),
+        ("www.example.", 1, ["a.test."], ["www.example."]),
+        ("x.onion", 1, ["a.test."], ["x.onion.a.test."]),
+        ("x.onion.", 1, [], []),
+        ("x.ONION", 0, [], []),
+    ],
+)
+def test_name_list(name: str, ndots: int, search: list[str], want: list[str]) -> None:
+    assert DNSConfig(ndots=ndots, search=search).name_list(name) == want
+
+
+def test_name_list_length() -> None:
+    conf = DNSConfig(search=["a.test."])
+    assert conf.name_list("a" * 254) == []
+    assert conf.name_list("a" * 253 + ".") == ["a" * 253 + "."]
+
+
+def test_rotate_offset() -> None:
+    conf = DNSConfig(rotate=True)
+    assert [conf.server_offset() for _ in range(3)] == [0, 1, 2]
+    assert [DNSConfig().server_offset() for _ in range(2)] == [0, 0]
+
+
+_C63 = "a" * 63
+_LONG = (_C63 + ".") * 5 + "example"
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        # Go's dnsNameTests (RFC 2181 §11) and emitDNSNameTest.
+        ("_xmpp-server._tcp.google.com", True),
+        ("foo.com", True),
+        ("1foo.com", True),
+        ("26.0.0.73.com", True),
+        ("10-0-0-1", True),
+        ("fo-o.com", True),
+        ("fo1o.com", True),
+        ("foo1.com", True),
+        ("a.b..com", False),
+        ("a.b-.com", False),
+        ("a.b.com-", False),
+        ("a.b..", False),
+        ("b.com.", True),
+        (_C63 + ".com", True),
+        ("a" + _C63 + ".com", False),
+        (_LONG[-253:], True),
+        (_LONG[-253:] + ".", True),
+        (_LONG[-254:], False),
+        ("", False),
+        (".", True),
+        ("127.0.0.1", False),  # all-numeric
+        ("-a.com", False),
+        ("a b.com", False),
+        ("ünï.com", False),
+    ],
+)
+def test_is_domain_name(name: str, ok: bool) -> None:
+    assert is_domain_name(name) is ok
+
+
+def test_avoid_dns() -> None:
+    assert [avoid_dns(n) for n in ("", "x.onion", "x.onion.", "X.Onion")] == [True] * 4
+    assert [avoid_dns(n) for n in ("onion", "x.test")] == [False, False]
+
+
+def test_resolv_conf_reload(tmp_path: Path) -> None:
+    path = tmp_path / "resolv.conf"
+    path.write_text("nameserver 127.0.0.1\n")
+    rc = ResolvConf(str(path))
+    assert rc.get(0.0).servers == ["127.0.0.1:53"]
+    path.write_text("nameserver 127.0.0.2\n")
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert rc.get(4.9).servers == ["127.0.0.1:53"]  # checked at most every 5 s
+    assert rc.get(5.0).servers == ["127.0.0.2:53"]
+
+
+def test_resolv_conf_no_reload(tmp_path: Path) -> None:
+    path = tmp_path / "resolv.conf"
+    path.write_text("nameserver 127.0.0.1\noptions no-reload\n")
+    rc = ResolvConf(str(path))
+    first = rc.get(0.0)
+    path.write_text("nameserver 127.0.0.2\n")
+    assert rc.get(100.0) is first
+
+
+@pytest.mark.parametrize(
+    ("nss", "name", "want"),
+    [
+        (None, "x.test", "files,dns"),
+        ([], "x.test", "files,dns"),
+        (["files", "dns"], "x.test", "files,dns"),
+        (["dns", "files"], "x.test", "dns,files"),
+        (["files"], "x.test", "files"),
+        (["dns"], "x.test", "dns"),
+        (["files", "myhostname", "dns"], "x.test", "system"),
+        (["files", "mdns4_minimal", "[NOTFOUND=return]", "dns"], "x.test", "system"),
+        (["files", "dns", "[!UNAVAIL=return]"], "x.test", "system"),
+        (["files", "dns"], "back\\slash", "system"),
+        (["files", "dns"], "per%cent", "system"),
+    ],
+)
+def test_host_lookup_order(nss: list[str] | None, name: str, want: str) -> None:
+    assert host_lookup_order(name, parse_dns_config("nameserver 127.0.0.1\n"), nss) == want
+
+
+def test_host_lookup_order_resolv_conf() -> None:
+    unknown = parse_dns_config("options inet6\n")
+    assert host_lookup_order("x.test", unknown, ["files", "dns"]) == "system"
+    unreadable = DNSConfig(err=IsADirectoryError(21, "is a directory"))
+    assert host_lookup_order("x.test", unreadable, ["files", "dns"]) == "system"
+    missing = DNSConfig(err=FileNotFoundError(2, "missing"))
+    assert host_lookup_order("x.test", missing, ["files", "dns"]) == "files,dns"
+
+
+def test_read_nsswitch(tmp_path: Path) -> None:
+    path = tmp_path / "nsswitch.conf"
+    path.write_text("passwd: files\nhosts:   files mdns4_minimal [NOTFOUND=return] dns # c\n")
+    assert read_nsswitch_hosts(str(path)) == ["files", "mdns4_minimal", "[NOTFOUND=return]", "dns"]
+    assert read_nsswitch_hosts(str(tmp_path / "none")) is None
+    path.write_text("passwd: files\n")
+    assert read_nsswitch_hosts(str(path)) == []

@@ -1,0 +1,295 @@
+"""``resolv.conf`` and ``nsswitch.conf`` with Go's defaults, and Go's name rules.
+
+Pure: no trio, no dnspython. Ports of Go's ``dnsconfig_unix.go`` (``dnsReadConfig``),
+``dnsclient_unix.go`` (``nameList``, ``avoidDNS``), ``dnsclient.go`` (``isDomainName``) and a
+simplified ``conf.go`` (``hostLookupOrder``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from ._address import join_host_port, parse_ip
+
+__all__ = [
+    "DEFAULT_NS",
+    "DNSConfig",
+    "ResolvConf",
+    "avoid_dns",
+    "host_lookup_order",
+    "is_domain_name",
+    "read_dns_config",
+    "read_nsswitch_hosts",
+]
+
+DEFAULT_NS: Final = ("127.0.0.1:53", "[::1]:53")
+"""Go's ``defaultNS``: the servers used when resolv.conf names none."""
+
+RECHECK_INTERVAL: Final = 5.0
+"""Seconds between two ``stat`` calls on resolv.conf (Go's ``tryUpdate``)."""
+
+Order = Literal["system", "files,dns", "dns,files", "files", "dns"]
+
+
+def is_domain_name(s: str) -> bool:
+    """Go's ``isDomainName``: letters, digits, ``_`` and inner ``-``; labels 1-63; total ≤ 254.
+
+    A name made only of digits and dots is not a domain name (it would be an IP address).
+    """
+    if s == ".":
+        return True
+    n = len(s)
+    if n == 0 or n > 254 or (n == 254 and s[-1] != "."):
+        return False
+    last = "."
+    non_numeric = False
+    partlen = 0
+    for c in s:
+        if ("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_":
+            non_numeric = True
+            partlen += 1
+        elif "0" <= c <= "9":
+            partlen += 1
+        elif c == "-":
+            if last == ".":
+                return False
+            partlen += 1
+            non_numeric = True
+        elif c == ".":
+            if last in ".-" or partlen > 63 or partlen == 0:
+                return False
+            partlen = 0
+        else:
+            return False
+        last = c
+    if last == "-" or partlen > 63:
+        return False
+    return non_numeric
+
+
+def avoid_dns(name: str) -> bool:
+    """Go's ``avoidDNS``: the empty name and ``.onion`` names (RFC 7686) never go to DNS."""
+    if name == "":
+        return True
+    return name.removesuffix(".").lower().endswith(".onion")
+
+
+def _ensure_rooted(s: str) -> str:
+    return s if s.endswith(".") else s + "."
+
+
+def _default_search(hostname: str) -> list[str]:
+    """Go's ``dnsDefaultSearch``: the domain of the host name, if it has one."""
+    i = hostname.find(".")
+    if 0 <= i < len(hostname) - 1:
+        return [_ensure_rooted(hostname[i + 1 :])]
+    return []
+
+
+def _dtoi(s: str) -> int:
+    """Go's ``dtoi``: the leading decimal digits (0 when there are none)."""
+    digits = "".join(itertools.takewhile(str.isdigit, s))
+    return int(digits) if digits and digits.isascii() else 0
+
+
+@dataclass
+class DNSConfig:
+    """A parsed resolv.conf (Go's ``dnsConfig``); every field has Go's default."""
+
+    servers: list[str] = field(default_factory=list[str])  # "IP:53" / "[IPv6]:53"
+    search: list[str] = field(default_factory=list[str])  # rooted suffixes
+    ndots: int = 1
+    timeout: float = 5.0  # seconds per exchange
+    attempts: int = 2
+    rotate: bool = False
+    single_request: bool = False
+    use_tcp: bool = False
+    trust_ad: bool = False
+    no_reload: bool = False
+    unknown_opt: bool = False  # something Go does not understand: libc may do better
+    err: OSError | None = None  # why the file could not be read
+    mtime_ns: int | None = None
+    _soffset: int = 0
+
+    def server_offset(self) -> int:
+        """Go's ``serverOffset``: 0, or a counter advancing on each call with ``rotate``."""
+        if not self.rotate:
+            return 0
+        offset = self._soffset
+        self._soffset += 1
+        return offset
+
+    def name_list(self, name: str) -> list[str]:
+        """Go's ``nameList``: the rooted names to try for *name*, search suffixes applied by ndots."""
+        rooted = name.endswith(".")
+        if len(name) > 254 or (len(name) == 254 and not rooted):
+            return []
+        if rooted:
+            return [] if avoid_dns(name) else [name]
+        has_ndots = name.count(".") >= self.ndots
+        name += "."
+        names: list[str] = []
+        if has_ndots and not avoid_dns(name):
+            names.append(name)
+        for suffix in self.search:
+            fqdn = name + suffix
+            if not avoid_dns(fqdn) and len(fqdn) <= 254:
+                names.append(fqdn)
+        if not has_ndots and not avoid_dns(name):
+            names.append(name)
+        return names
+
+
+def parse_dns_config(text: str, hostname: str = "") -> DNSConfig:
+    """Parse resolv.conf text (Go's ``dnsReadConfig`` loop); *hostname* gives the default search."""
+    conf = DNSConfig()
+    for line in text.splitlines():
+        if line[:1] in (";", "#"):
+            continue
+        f = line.split()
+        if not f:
+            continue
+        key = f[0]
+        if key == "nameserver":
+            # Go keeps at most three ("small, but the standard limit") and only IP literals.
+            if len(f) > 1 and len(conf.servers) < 3 and parse_ip(f[1]) is not None:
+                conf.servers.append(join_host_port(f[1], "53"))
+        elif key == "domain":
+            if len(f) > 1:
+                conf.search = [_ensure_rooted(f[1])]
+        elif key == "search":
+            conf.search = [s for s in (_ensure_rooted(x) for x in f[1:]) if s != "."]
+        elif key == "options":
+            for s in f[1:]:
+                _apply_option(conf, s)
+        elif key == "lookup":
+            pass  # OpenBSD only
+        else:
+            conf.unknown_opt = True
+    if not conf.servers:
+        conf.servers = list(DEFAULT_NS)
+    if not conf.search:
+        conf.search = _default_search(hostname)
+    return conf
+
+
+def _apply_option(conf: DNSConfig, s: str) -> None:
+    if s.startswith("ndots:"):
+        conf.ndots = min(max(_dtoi(s[6:]), 0), 15)
+    elif s.startswith("timeout:"):
+        conf.timeout = float(max(_dtoi(s[8:]), 1))
+    elif s.startswith("attempts:"):
+        conf.attempts = max(_dtoi(s[9:]), 1)
+    elif s == "rotate":
+        conf.rotate = True
+    elif s in ("single-request", "single-request-reopen"):
+        conf.single_request = True
+    elif s in ("use-vc", "usevc", "tcp"):
+        conf.use_tcp = True
+    elif s == "trust-ad":
+        conf.trust_ad = True
+    elif s == "edns0":
+        pass  # EDNS0 is always on (1232-byte payload), as in Go
+    elif s == "no-reload":
+        conf.no_reload = True
+    else:
+        conf.unknown_opt = True
+
+
+def read_dns_config(path: str, hostname: str | None = None) -> DNSConfig:
+    """Read resolv.conf at *path*; a missing file gives Go's defaults with ``err`` set.
+
+    Args:
+        path: the file.
+        hostname: for the default search list; None asks :func:`socket.gethostname`.
+    """
+    host = socket.gethostname() if hostname is None else hostname
+    try:
+        with open(path, "rb") as f:
+            mtime_ns = os.fstat(f.fileno()).st_mtime_ns
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError as exc:
+        conf = DNSConfig(servers=list(DEFAULT_NS), search=_default_search(host), err=exc)
+        return conf
+    conf = parse_dns_config(text, host)
+    conf.mtime_ns = mtime_ns
+    return conf
+
+
+class ResolvConf:
+    """resolv.conf, read on first use and re-read when its mtime changes (checked every 5 s).
+
+    Args:
+        path: the file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conf: DNSConfig | None = None
+        self._checked = -float("inf")
+
+    def get(self, now: float) -> DNSConfig:
+        """The configuration; *now* is the caller's monotonic clock (Go's ``tryUpdate``)."""
+        conf = self._conf
+        if conf is None:
+            self._conf = conf = read_dns_config(self.path)
+            self._checked = now
+            return conf
+        if conf.no_reload or now < self._checked + RECHECK_INTERVAL:
+            return conf
+        self._checked = now
+        try:
+            mtime_ns: int | None = os.stat(self.path).st_mtime_ns
+        except OSError:
+            mtime_ns = None
+        if mtime_ns != conf.mtime_ns:
+            self._conf = conf = read_dns_config(self.path)
+        return conf
+
+
+def read_nsswitch_hosts(path: str = "/etc/nsswitch.conf") -> list[str] | None:
+    """The ``hosts:`` sources of nsswitch.conf as written (``["files", "dns"]``); None: no file."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.readlines()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return ["<unreadable>"]
+    for line in lines:
+        fields = line.split("#", 1)[0].split()
+        if fields and fields[0] == "hosts:":
+            return fields[1:]
+    return []
+
+
+def host_lookup_order(name: str, conf: DNSConfig, nss_hosts: list[str] | None) -> Order:
+    """A simplified Go ``hostLookupOrder`` for the default (``prefer_python=None``) resolver.
+
+    ``"system"`` (libc's getaddrinfo) when Go would pick cgo: names with ``\\`` or ``%``,
+    a resolv.conf Go cannot read or with options it does not know, or an nsswitch ``hosts``
+    line with criteria (``[NOTFOUND=return]``) or sources other than ``files`` and ``dns``
+    (``myhostname``, ``mdns4_minimal``, ``resolve``, ...). Otherwise the order of ``files``
+    and ``dns`` in nsswitch (``files,dns`` when nsswitch.conf is missing or has no hosts line).
+    """
+    if "\\" in name or "%" in name:
+        return "system"
+    err = conf.err
+    if err is not None and not isinstance(err, FileNotFoundError | PermissionError):
+        return "system"
+    if conf.unknown_opt:
+        return "system"
+    if nss_hosts is None or not nss_hosts:
+        return "files,dns"
+    sources: list[str] = []
+    for src in nss_hosts:
+        if src.startswith("[") or src not in ("files", "dns"):
+            return "system"
+        sources.append(src)
+    if "files" in sources and "dns" in sources:
+        return "files,dns" if sources[0] == "files" else "dns,files"
+    return "files" if "files" in sources else "dns"

@@ -1,0 +1,134 @@
+"""The hosts file (``/etc/hosts``): parsing and the name ↔ address tables (Go's ``hosts.go``).
+
+Pure: no trio, no dnspython. The only I/O is ``stat`` and reading the file. Times are passed in
+by the caller (the resolver passes Trio's clock), so the 5-second cache is testable without
+sleeping.
+
+Go's rules, kept here:
+
+* ``#`` starts a comment; a line needs an address and at least one name; lines whose first
+  field is not an IP literal are skipped; IPv6 zones (``fe80::1%lo``) are allowed.
+* Names are case-insensitive and trailing-dot-insensitive for lookups (a name containing a dot
+  is stored rooted, ``absDomainName``); the canonical name is the first name on the line, lower
+  case and rooted.
+* The file is re-read when it changed (mtime or size) and then cached for 5 seconds; a missing
+  or unreadable file is an empty table, never an error.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Final
+
+from ._address import parse_ip
+
+__all__ = ["CACHE_MAX_AGE", "HostsFile", "HostsTable", "abs_domain_name", "parse_hosts"]
+
+CACHE_MAX_AGE: Final = 5.0
+"""Seconds a parsed hosts file is trusted before its mtime and size are checked again (Go's ``cacheMaxAge``)."""
+
+
+def abs_domain_name(name: str) -> str:
+    """Go's ``absDomainName``: a name containing a dot gets a trailing dot; ``"localhost"`` does not."""
+    if "." in name and not name.endswith("."):
+        return name + "."
+    return name
+
+
+def _literal(text: str) -> str:
+    """Go's ``parseLiteralIP``: the canonical text of an IP literal (with its zone), or ``""``."""
+    parsed = parse_ip(text)
+    if parsed is None:
+        return ""
+    ip, zone = parsed
+    return f"{ip}%{zone}" if zone else str(ip)
+
+
+@dataclass
+class HostsTable:
+    """A parsed hosts file.
+
+    Attributes:
+        by_name: rooted lower-case name → (addresses in file order, canonical name).
+        by_addr: canonical address text → names as written (rooted when they contain a dot).
+    """
+
+    by_name: dict[str, tuple[list[str], str]] = field(default_factory=dict[str, tuple[list[str], str]])
+    by_addr: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+
+
+def parse_hosts(text: str) -> HostsTable:
+    """Parse hosts-file text (Go's ``readHosts`` loop)."""
+    table = HostsTable()
+    for raw in text.splitlines():
+        fields = raw.split("#", 1)[0].split()
+        if len(fields) < 2:
+            continue
+        addr = _literal(fields[0])
+        if addr == "":
+            continue
+        canonical = ""
+        for i, name in enumerate(fields[1:]):
+            key = abs_domain_name(name.lower())
+            if i == 0:
+                canonical = key
+            table.by_addr.setdefault(addr, []).append(abs_domain_name(name))
+            entry = table.by_name.get(key)
+            if entry is None:
+                table.by_name[key] = ([addr], canonical)
+            else:
+                entry[0].append(addr)
+    return table
+
+
+class HostsFile:
+    """A hosts file, re-read when it changes (Go's ``hosts`` cache: 5 s, then mtime and size).
+
+    Args:
+        path: the file; a missing or unreadable file behaves as an empty one.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._table = HostsTable()
+        self._expire = -float("inf")
+        self._stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the parsed file
+        self._loaded = False
+
+    def table(self, now: float) -> HostsTable:
+        """The current table; *now* is the caller's clock (seconds, any origin, monotonic)."""
+        if self._loaded and now < self._expire and self._table.by_name:
+            return self._table
+        try:
+            st = os.stat(self.path)
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if self._loaded and stamp is not None and stamp == self._stamp:
+            self._expire = now + CACHE_MAX_AGE
+            return self._table
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            text = ""  # Go: a missing or unreadable file is an empty table
+        self._table = parse_hosts(text)
+        self._stamp = stamp
+        self._expire = now + CACHE_MAX_AGE
+        self._loaded = True
+        return self._table
+
+    def lookup_host(self, host: str, now: float) -> tuple[list[str], str]:
+        """Go's ``lookupStaticHost``: (addresses in file order, canonical name), or ``([], "")``."""
+        entry = self.table(now).by_name.get(abs_domain_name(host.lower()))
+        if entry is None:
+            return [], ""
+        return list(entry[0]), entry[1]
+
+    def lookup_addr(self, addr: str, now: float) -> list[str]:
+        """Go's ``lookupStaticAddr``: the names for the IP literal *addr*, or ``[]``."""
+        key = _literal(addr)
+        if key == "":
+            return []
+        return list(self.table(now).by_addr.get(key, []))
