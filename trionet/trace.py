@@ -21,12 +21,14 @@ exact and reproducible.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import logging
-from collections.abc import Callable, Iterator
+import math
+from collections.abc import Callable, Generator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 __all__ = [
     "AttemptDone",
@@ -70,6 +72,24 @@ class Event:
         """A one-line, human-readable description (also what is logged)."""
         return type(self).__name__
 
+    def as_dict(self) -> dict[str, object]:
+        """The event as JSON-ready data, its kind first: ``{"event": "AttemptStart", "time": 0.0, ...}``.
+
+        Errors become their ``str()``, an infinite deadline (none) becomes None, tuples lists.
+        ``trionet dial --json`` prints one of these per line.
+        """
+        data: dict[str, object] = {"event": type(self).__name__}
+        for f in dataclasses.fields(self):
+            value: object = getattr(self, f.name)
+            if isinstance(value, BaseException):
+                value = str(value)
+            elif isinstance(value, float) and math.isinf(value):
+                value = None
+            elif isinstance(value, tuple):
+                value = list(cast("tuple[object, ...]", value))
+            data[f.name] = value
+        return data
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DialStart(Event):
@@ -89,7 +109,7 @@ class DialStart(Event):
     deadline: float
     own_deadline: float
 
-    def describe(self) -> str:  # noqa: D102
+    def describe(self) -> str:
         return f"dial {self.network} {self.address}"
 
 
@@ -99,7 +119,7 @@ class ResolveStart(Event):
 
     host: str
 
-    def describe(self) -> str:  # noqa: D102
+    def describe(self) -> str:
         return f"resolve {self.host}"
 
 
@@ -117,7 +137,7 @@ class ResolveDone(Event):
     addrs: tuple[str, ...]
     error: BaseException | None = None
 
-    def describe(self) -> str:  # noqa: D102
+    def describe(self) -> str:
         if self.error is not None:
             return f"resolve {self.host} failed: {self.error}"
         return f"resolved {self.host}: {', '.join(self.addrs)}"
@@ -139,7 +159,7 @@ class AttemptStart(Event):
     role: Role
     deadline: float
 
-    def describe(self) -> str:  # noqa: D102
+    def describe(self) -> str:
         return f"{self.role} attempt {self.addr} ({self.family})"
 
 
@@ -167,7 +187,7 @@ class AttemptDone(Event):
         """The attempt connected."""
         return self.error is None and not self.cancelled
 
-    def describe(self) -> str:  # noqa: D102
+    def describe(self) -> str:
         if self.cancelled:
             outcome = "cancelled"
         elif self.error is not None:
@@ -184,7 +204,7 @@ class LoserClosed(Event):
     addr: str
     role: Role
 
-    def describe(self) -> str:  # noqa: D102
+    def describe(self) -> str:
         return f"closed losing {self.role} connection {self.addr}"
 
 
@@ -205,7 +225,7 @@ class DialDone(Event):
     timed_out: bool = False
     cancelled: bool = False
 
-    def describe(self) -> str:  # noqa: D102
+    def describe(self) -> str:
         if self.winner is not None:
             return f"dial done: connected to {self.winner}"
         if self.cancelled:
@@ -214,7 +234,7 @@ class DialDone(Event):
 
 
 @contextlib.contextmanager
-def observe(callback: Callable[[Event], None]) -> Iterator[None]:
+def observe(callback: Callable[[Event], None]) -> Generator[None, None, None]:
     """Call *callback* with every event of every dial made inside the ``with`` block.
 
     Observers nest: an inner ``observe`` adds to the outer ones. The callback runs synchronously
@@ -228,7 +248,7 @@ def observe(callback: Callable[[Event], None]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def collect() -> Iterator[list[Event]]:
+def collect() -> Generator[list[Event], None, None]:
     """Collect the events of every dial made inside the ``with`` block into a list."""
     events: list[Event] = []
     with observe(events.append):

@@ -1,0 +1,282 @@
+"""The ``trionet`` command, run as a real subprocess (``python -m trionet``) against loopback."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+import trio
+
+import trionet
+import trionet.testing
+
+pytestmark = pytest.mark.loopback
+
+CMD = [sys.executable, "-m", "trionet"]
+
+
+async def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    with trio.fail_after(30):
+        return await trio.run_process(
+            [*CMD, *args], stdin=stdin, capture_stdout=True, capture_stderr=True, check=False
+        )
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def echo_server(nursery: trio.Nursery) -> int:
+    """A trionet listener on 127.0.0.1 that echoes until EOF, then closes."""
+    listener = await trionet.listen("tcp", "127.0.0.1:0")
+
+    async def handle(stream: trio.SocketStream) -> None:
+        async with stream:
+            while data := await stream.receive_some():
+                await stream.send_all(data)
+
+    nursery.start_soon(trio.serve_listeners, handle, [listener])
+    assert isinstance(listener.addr, trionet.TCPAddr)
+    return listener.addr.port
+
+
+# -- demo ---------------------------------------------------------------------------------------
+async def test_demo_draws_the_race() -> None:
+    result = await run("demo")
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    # Act 1: the blackholed IPv6 primary is cancelled, the IPv4 fallback wins after 300 ms.
+    primary = re.search(r"^primary  \[::1\]:(\d+) +=+/ +cancelled at ([\d.]+) ms$", out, re.M)
+    fallback = re.search(r"^fallback 127\.0\.0\.1:(\d+) +\* +connected at ([\d.]+) ms  <- winner$", out, re.M)
+    assert primary is not None, out
+    assert fallback is not None, out
+    assert primary.group(1) == fallback.group(1)  # one port, two families
+    assert 300.0 <= float(fallback.group(2)) < 1000.0
+    assert f"=> connected to 127.0.0.1:{fallback.group(1)} after" in out
+    # Act 2: own timeout → OpError (a TimeoutError); outer scope → bare Cancelled, nothing raised.
+    assert re.search(r"raises OpError: dial tcp \[::1\]:\d+: i/o timeout", out)
+    assert "isinstance(e, TimeoutError): True" in out
+    assert "scope.cancelled_caught: True" in out
+    assert "=> the dialer's own timeout expired" in out
+    assert "=> cancelled by an enclosing cancel scope" in out
+
+
+async def test_demo_json_is_one_event_per_line() -> None:
+    result = await run("demo", "--json", "--fallback-delay", "100ms")
+    assert result.returncode == 0, result.stderr.decode()
+    events = [json.loads(line) for line in result.stdout.decode().splitlines() if line]
+    kinds = [e["event"] for e in events]
+    assert kinds.count("DialStart") == 3
+    assert kinds.count("DialDone") == 3
+    winner = next(
+        e for e in events if e["event"] == "AttemptDone" and e["error"] is None and not e["cancelled"]
+    )
+    assert winner["role"] == "fallback"
+    assert winner["family"] == "ipv4"
+    start = next(e for e in events if e["event"] == "DialStart")
+    assert 0.1 <= winner["time"] - start["time"] < 1.0
+
+
+# -- dial ---------------------------------------------------------------------------------------
+async def test_dial_copies_stdin_and_prints_the_reply() -> None:
+    async with trio.open_nursery() as nursery:
+        port = await echo_server(nursery)
+        result = await run("dial", "tcp", f"127.0.0.1:{port}", stdin=b"hello\nworld\n")
+        nursery.cancel_scope.cancel()
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout == b"hello\nworld\n"
+    assert result.stderr == b""
+
+
+async def test_dial_trace_and_json_go_to_stderr() -> None:
+    async with trio.open_nursery() as nursery:
+        port = await echo_server(nursery)
+        result = await run("dial", "--trace", "--json", "tcp", f"127.0.0.1:{port}", stdin=b"x")
+        nursery.cancel_scope.cancel()
+    assert result.returncode == 0
+    assert result.stdout == b"x"
+    err = result.stderr.decode()
+    assert f"dial tcp 127.0.0.1:{port}" in err
+    assert f"=> connected to 127.0.0.1:{port} after" in err
+    events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert events[0]["event"] == "DialStart"
+    assert events[-1]["winner"] == f"127.0.0.1:{port}"
+
+
+async def test_dial_refused_prints_go_error_and_exits_1() -> None:
+    port = closed_port()
+    result = await run("dial", "tcp", f"127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert result.stderr.decode() == f"dial tcp 127.0.0.1:{port}: connect: connection refused\n"
+    assert result.stdout == b""
+
+
+async def test_dial_timeout_against_a_blackhole() -> None:
+    with trionet.testing.blackhole_listener() as hole:
+        result = await run("dial", "--timeout", "200ms", "tcp", str(hole))
+    assert result.returncode == 1
+    assert result.stderr.decode() == f"dial tcp {hole}: i/o timeout\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["dial", "foo", "127.0.0.1:80"], "dial foo: unknown network foo\n"),
+        (["dial", "tcp", "127.0.0.1"], "dial tcp: address 127.0.0.1: missing port in address\n"),
+        (["dial", "--timeout", "soon", "tcp", "127.0.0.1:80"], None),
+        (["lookup", "--type", "BOGUS", "example.test"], None),
+        (["frobnicate"], None),
+    ],
+    ids=["unknown-network", "missing-port", "bad-duration", "bad-type", "bad-command"],
+)
+async def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str | None) -> None:
+    result = await run(*args)
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert err.count("\n") == 1, err
+    if message is not None:
+        assert err == message
+
+
+@pytest.mark.parametrize("command", ["dial", "listen", "lookup", "demo"])
+async def test_help(command: str) -> None:
+    result = await run(command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.decode().startswith(f"usage: trionet {command}")
+
+
+# -- listen -------------------------------------------------------------------------------------
+async def start_listener(*args: str) -> tuple[trio.Process, int, trio.abc.ReceiveStream]:
+    proc = await trio.lowlevel.open_process(
+        [*CMD, "listen", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    assert proc.stdout is not None
+    seen = b""
+    with trio.fail_after(10):
+        while b"\n" not in seen:
+            chunk = await proc.stderr.receive_some()
+            assert chunk, "listener exited early"
+            seen += chunk
+    line = seen.decode().splitlines()[0]
+    match = re.fullmatch(r"listening on tcp 127\.0\.0\.1:(\d+)", line)
+    assert match, line
+    return proc, int(match.group(1)), proc.stdout
+
+
+async def read_all(stream: trio.abc.ReceiveStream) -> bytes:
+    data = b""
+    while chunk := await stream.receive_some():
+        data += chunk
+    return data
+
+
+async def test_listen_echo_once() -> None:
+    proc, port, _ = await start_listener("tcp", "127.0.0.1:0", "--echo", "--once", "--keepalive", "30s")
+    with trio.fail_after(10):
+        stream = await trionet.dial("tcp", f"127.0.0.1:{port}")
+        await stream.send_all(b"ping")
+        await stream.send_eof()
+        assert await read_all(stream) == b"ping"
+        await stream.aclose()
+        assert await proc.wait() == 0
+
+
+async def test_listen_prints_what_it_receives() -> None:
+    proc, port, stdout = await start_listener("tcp", "127.0.0.1:0", "--once", "--no-mptcp")
+    with trio.fail_after(10):
+        async with await trionet.dial("tcp", f"127.0.0.1:{port}") as stream:
+            await stream.send_all(b"from the client\n")
+        assert await read_all(stdout) == b"from the client\n"
+        assert await proc.wait() == 0
+
+
+async def test_listen_address_in_use_exits_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = await run("listen", "tcp", f"127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert result.stderr.decode() == f"listen tcp 127.0.0.1:{port}: bind: address already in use\n"
+
+
+# -- lookup -------------------------------------------------------------------------------------
+ZONE = {
+    ("www.example.test.", "A"): ["192.0.2.10"],
+    ("www.example.test.", "AAAA"): ["2001:db8::10"],
+    ("example.test.", "MX"): ["10 mail.example.test."],
+    ("example.test.", "TXT"): ['"hello world"'],
+    ("_sip._tcp.example.test.", "SRV"): ["1 2 5060 sip.example.test."],
+}
+
+
+@pytest.fixture
+def dns_server() -> Iterator[str]:
+    """A tiny dnspython UDP responder on 127.0.0.1 answering from ZONE (NXDOMAIN otherwise)."""
+    import dns.message
+    import dns.rcode
+    import dns.rdatatype
+    import dns.rrset
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                wire, peer = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            query = dns.message.from_wire(wire)
+            reply = dns.message.make_response(query)
+            question = query.question[0]
+            key = (question.name.to_text(), dns.rdatatype.to_text(question.rdtype))
+            if key in ZONE:
+                reply.answer.append(dns.rrset.from_text_list(question.name, 60, "IN", key[1], ZONE[key]))
+            elif not any(name == key[0] for name, _ in ZONE):
+                reply.set_rcode(dns.rcode.NXDOMAIN)
+            sock.sendto(reply.to_wire(), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["www.example.test", "--type", "A"], "192.0.2.10\n"),
+        (["www.example.test", "--type", "AAAA"], "2001:db8::10\n"),
+        (["example.test", "--type", "MX"], "10 mail.example.test.\n"),
+        (["example.test", "--type", "TXT"], "hello world\n"),
+        (["_sip._tcp.example.test", "--type", "SRV"], "1 2 5060 sip.example.test.\n"),
+    ],
+    ids=["A", "AAAA", "MX", "TXT", "SRV"],
+)
+async def test_lookup_against_a_local_server(dns_server: str, args: list[str], expected: str) -> None:
+    result = await run("lookup", "--server", dns_server, *args)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode() == expected
+
+
+async def test_lookup_no_such_host_exits_1(dns_server: str) -> None:
+    result = await run("lookup", "--server", dns_server, "--type", "A", "nosuch.example.test")
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith("lookup nosuch.example.test")
+    assert "no such host" in result.stderr.decode()

@@ -1,0 +1,379 @@
+"""Go's dial timing tables, with exact times, on the public fake network (``trionet.testing``).
+
+Go's own versions run on the wall clock with ±95 ms of slack. Here every wait is a Trio sleep on
+``autojump_clock``, so each expected time is asserted with ``==``. The "slow" destinations of Go
+(``slowDst4 = 198.18.0.254``, ``slowDst6 = 2001:2::254``) are *fake* blackholed addresses: no
+packet is ever sent, the sockets live inside the process.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import sys
+
+import pytest
+import trio
+
+from trionet import Dialer, OpError, TCPAddr, parse_network
+from trionet._dial import _describe, _Dial
+from trionet._happy_eyeballs import Race
+from trionet.testing import FakeNet
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import ExceptionGroup
+
+SLOW4 = "198.18.0.254"
+SLOW6 = "2001:2::254"
+FOREVER = 3600.0  # Go: "instant" rows set the fallback delay to 60 minutes
+INSTANT = 0.0
+
+
+def is_v6(ip: str) -> bool:
+    return ":" in ip
+
+
+# -- TestDialParallel ---------------------------------------------------------------------------
+# (primaries, fallbacks, teardown family, ok, expected elapsed), go-net.md §5 item 4.
+DIAL_PARALLEL = [
+    (["127.0.0.1"], [], "", True, INSTANT),
+    (["::1"], [], "", True, INSTANT),
+    (["127.0.0.1", "::1"], [SLOW6], "tcp6", True, INSTANT),
+    (["::1", "127.0.0.1"], [SLOW4], "tcp4", True, INSTANT),
+    ([SLOW4], ["::1"], "", True, 0.2),
+    (["127.0.0.1", "::1"], [], "tcp4", True, INSTANT),
+    (["::1", "127.0.0.1"], [], "tcp6", True, INSTANT),
+    ([SLOW4, SLOW6], ["::1", "127.0.0.1"], "tcp6", True, 0.2),
+    (["127.0.0.1"], ["::1"], "tcp4", True, INSTANT),
+    (["::1"], ["127.0.0.1"], "tcp6", True, INSTANT),
+    (["127.0.0.1"], [], "tcp4", False, INSTANT),
+    ([], [], "", False, INSTANT),
+    (["::1"] * 1000, [], "", True, INSTANT),
+]
+
+
+def parallel_net(primaries: list[str], fallbacks: list[str], teardown: str) -> FakeNet:
+    """Go's fake dialTCP: the teardown family fails at once, slowDst hangs, the rest connects."""
+    net = FakeNet()
+    net.blackhole(SLOW4)
+    net.blackhole(SLOW6)
+    for ip in {*primaries, *fallbacks}:
+        if teardown and is_v6(ip) == (teardown == "tcp6"):
+            net.fail(ip, errno.ENETUNREACH)
+    return net
+
+
+async def dial_parallel(primaries: list[str], fallbacks: list[str], delay: float) -> trio.SocketStream:
+    """Go's test calls dialParallel directly: the race over the real attempt (fake sockets)."""
+    dial = _Dial(Dialer(), parse_network("tcp"), "")
+    race = Race(dial.attempt, dial.timeout_error, _describe, None)
+    sock, _ = await race.dial_parallel(
+        [TCPAddr(ip, 80) for ip in primaries], [TCPAddr(ip, 80) for ip in fallbacks], delay
+    )
+    return trio.SocketStream(sock)
+
+
+@pytest.mark.parametrize(
+    ("primaries", "fallbacks", "teardown", "ok", "expected"),
+    DIAL_PARALLEL,
+    ids=[f"TestDialParallel-{i}" for i in range(len(DIAL_PARALLEL))],
+)
+async def test_dial_parallel(
+    autojump_clock: trio.testing.MockClock,
+    primaries: list[str],
+    fallbacks: list[str],
+    teardown: str,
+    ok: bool,
+    expected: float,
+) -> None:
+    # "instant" rows use a 60-minute delay: they prove no timer is involved.
+    delay = FOREVER if expected == INSTANT else 0.2
+    net = parallel_net(primaries, fallbacks, teardown)
+    with net.install():
+        if ok:
+            stream = await dial_parallel(primaries, fallbacks, delay)
+            assert trio.current_time() == expected
+            net.check(stream)
+            await stream.aclose()
+        else:
+            with pytest.raises(OSError):
+                await dial_parallel(primaries, fallbacks, delay)
+            assert trio.current_time() == expected
+    net.check()
+
+
+@pytest.mark.parametrize(
+    ("primaries", "fallbacks", "teardown", "ok", "expected"),
+    DIAL_PARALLEL,
+    ids=[f"TestDialParallel-{i}-cancel-5ms" for i in range(len(DIAL_PARALLEL))],
+)
+async def test_dial_parallel_cancelled_after_5ms(
+    autojump_clock: trio.testing.MockClock,
+    primaries: list[str],
+    fallbacks: list[str],
+    teardown: str,
+    ok: bool,
+    expected: float,
+) -> None:
+    delay = FOREVER if expected == INSTANT else 0.2
+    net = parallel_net(primaries, fallbacks, teardown)
+    raised: BaseException | None = None
+    stream: trio.SocketStream | None = None
+    with net.install(), trio.move_on_after(0.005) as scope:
+        try:
+            stream = await dial_parallel(primaries, fallbacks, delay)
+        except BaseException as exc:  # record the exact shape, then let it go on
+            raised = exc
+            if not isinstance(exc, OSError):
+                raise
+    if expected == INSTANT:
+        # Finished before the cancellation: the same result as without it.
+        assert not scope.cancelled_caught
+        assert (stream is not None) == ok
+        assert trio.current_time() == 0.0
+    else:
+        # Cancelled at 5 ms: returned at once, with one bare Cancelled (never a group).
+        assert scope.cancelled_caught
+        assert type(raised) is trio.Cancelled
+        assert trio.current_time() == 0.005
+    if stream is not None:
+        await stream.aclose()
+    net.check()
+
+
+# -- TestDialerFallbackDelay --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("fallback_delay", "expected"),
+    [
+        (1e-9, 1e-9),  # Go: 1ns → "expect 0"; here exactly the nanosecond
+        (0.2, 0.2),
+        (None, 0.3),  # trionet: None is the 300 ms default (Go's zero value)
+        (0.0, 0.0),  # trionet's deliberate difference: 0 means no delay at all
+    ],
+    ids=["1ns", "200ms", "None-default-300ms", "zero-no-delay"],
+)
+async def test_dialer_fallback_delay(
+    autojump_clock: trio.testing.MockClock, fallback_delay: float | None, expected: float
+) -> None:
+    net = FakeNet()
+    net.add_host("slow6loopback4", [SLOW6, "127.0.0.1"])
+    net.blackhole(SLOW6)
+    with net.install():
+        stream = await Dialer(resolver=net.resolver, fallback_delay=fallback_delay).dial(
+            "tcp", "slow6loopback4:80"
+        )
+    assert trio.current_time() == expected
+    assert net.connect_times == {SLOW6: 0.0, "127.0.0.1": expected}
+    assert stream.socket.getpeername() == ("127.0.0.1", 80)
+    await stream.aclose()
+    net.check()
+
+
+async def test_negative_fallback_delay_dials_serially(autojump_clock: trio.testing.MockClock) -> None:
+    net = FakeNet()
+    net.add_host("slow6loopback4", [SLOW6, "127.0.0.1"])
+    net.blackhole(SLOW6)
+    with net.install():
+        stream = await Dialer(resolver=net.resolver, fallback_delay=-1, timeout=10).dial(
+            "tcp", "slow6loopback4:80"
+        )
+    # No racing: the second address waits for the first one's partial deadline (10 s / 2).
+    assert net.connect_times == {SLOW6: 0.0, "127.0.0.1": 5.0}
+    await stream.aclose()
+    net.check()
+
+
+# -- Partial deadlines through the Dialer (TestDialerPartialDeadline, live) -----------------------
+def blackholed(net: FakeNet, n: int) -> list[str]:
+    ips = [f"127.0.{i // 250}.{i % 250 + 1}" for i in range(n)]
+    for ip in ips:
+        net.blackhole(ip)
+    net.add_host("many.test", ips)
+    return ips
+
+
+@pytest.mark.parametrize(
+    ("n", "timeout", "starts"),
+    [
+        (3, 12.0, [0.0, 4.0, 8.0]),  # equal shares of 12 s
+        (999, 12.0, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]),  # 2 s each: the sane minimum
+        (999, 1.9, [0.0]),  # less than 2 s in total: the first address gets all of it
+        (1, 12.0, [0.0]),
+    ],
+    ids=["3x12s", "999x12s", "999x1.9s", "1x12s"],
+)
+async def test_partial_deadlines(
+    autojump_clock: trio.testing.MockClock, n: int, timeout: float, starts: list[float]
+) -> None:
+    net = FakeNet()
+    ips = blackholed(net, n)
+    with net.install():
+        with pytest.raises(OpError) as info:
+            await Dialer(resolver=net.resolver, timeout=timeout).dial("tcp", "many.test:80")
+        assert trio.current_time() == timeout
+    assert [c.start for c in net.connects] == starts
+    assert [c.ip for c in net.connects] == ips[: len(starts)]
+    assert all(c.result == "cancelled" for c in net.connects)
+    last = ips[len(starts) - 1]
+    assert str(info.value) == f"dial tcp {last}:80: i/o timeout"
+    assert isinstance(info.value, TimeoutError)
+    assert info.value.timeout
+    net.check()
+
+
+async def test_fallback_racer_divides_what_is_left(autojump_clock: trio.testing.MockClock) -> None:
+    net = FakeNet()
+    net.add_host("four.test", ["::1", "::2", "127.0.0.1", "127.0.0.2"])
+    for ip in ("::1", "::2", "127.0.0.1", "127.0.0.2"):
+        net.blackhole(ip)
+    with net.install(), pytest.raises(OpError) as info:
+        await Dialer(resolver=net.resolver, timeout=10.0).dial("tcp", "four.test:80")
+    # Primary: 10 s over two addresses. Fallback: starts at 0.3 with 9.7 s left over two.
+    assert net.connect_times == {
+        "::1": 0.0,
+        "127.0.0.1": 0.3,
+        "::2": 5.0,
+        "127.0.0.2": 0.3 + (10.0 - 0.3) / 2,
+    }
+    assert trio.current_time() == 10.0
+    assert str(info.value) == "dial tcp [::2]:80: i/o timeout"
+    net.check()
+
+
+async def test_enclosing_deadline_counts_for_partial_deadlines(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    net = FakeNet()
+    blackholed(net, 3)
+    with net.install(), trio.move_on_after(12) as scope:
+        await Dialer(resolver=net.resolver).dial("tcp", "many.test:80")
+    assert scope.cancelled_caught  # a bare Cancelled, caught by its own scope
+    assert [c.start for c in net.connects] == [0.0, 4.0, 8.0]
+    assert trio.current_time() == 12.0
+    net.check()
+
+
+# -- The race's other rules ---------------------------------------------------------------------
+@pytest.mark.parametrize("connect_delay", [0.0, 0.5])
+async def test_spurious_connection_is_closed(
+    autojump_clock: trio.testing.MockClock, connect_delay: float
+) -> None:
+    # Go's TestDialParallelSpuriousConnection: both families connect in the same instant.
+    net = FakeNet()
+    net.add_host("dual.test", ["::1", "127.0.0.1"])
+    net.succeed("::1", delay=connect_delay)
+    net.succeed("127.0.0.1", delay=connect_delay)
+    with net.install():
+        stream = await Dialer(resolver=net.resolver, fallback_delay=0).dial("tcp", "dual.test:80")
+    assert trio.current_time() == connect_delay
+    assert [c.result for c in net.connects] == ["connected", "connected"]
+    assert len(net.sockets) == 2
+    net.check(stream)  # the loser was closed without being returned
+    await stream.aclose()
+    net.check()
+
+
+async def test_primary_refused_starts_fallback_at_once(autojump_clock: trio.testing.MockClock) -> None:
+    net = FakeNet()
+    net.add_host("dual.test", ["::1", "127.0.0.1"])
+    net.refuse("::1")
+    with net.install():
+        stream = await Dialer(resolver=net.resolver).dial("tcp", "dual.test:80")
+    assert net.connect_times == {"::1": 0.0, "127.0.0.1": 0.0}
+    assert trio.current_time() == 0.0
+    await stream.aclose()
+    net.check()
+
+
+async def test_every_address_fails(autojump_clock: trio.testing.MockClock) -> None:
+    net = FakeNet()
+    net.add_host("dual.test", ["::1", "::2", "127.0.0.1"])
+    net.refuse("::1")
+    net.fail("::2", errno.ENETUNREACH, delay=0.1)
+    net.refuse("127.0.0.1", delay=0.5)
+    with net.install(), pytest.raises(OpError) as info:
+        await Dialer(resolver=net.resolver).dial("tcp", "dual.test:80")
+    # Go's choice: the primary racer's first error, although the fallback failed last.
+    assert str(info.value) == "dial tcp [::1]:80: connect: connection refused"
+    assert isinstance(info.value, ConnectionRefusedError)
+    cause = info.value.__cause__
+    assert isinstance(cause, ExceptionGroup)
+    assert [str(e) for e in cause.exceptions] == [
+        "dial tcp [::1]:80: connect: connection refused",
+        "dial tcp [::2]:80: connect: network is unreachable",
+        "dial tcp 127.0.0.1:80: connect: connection refused",
+    ]
+    # ::1 refused at 0, the primary racer goes on to ::2, which fails at 0.1: only then has the
+    # primary racer failed, and the fallback starts at once (Go's timer.Reset(0)), failing at 0.6.
+    assert net.connect_times == {"::1": 0.0, "::2": 0.0, "127.0.0.1": 0.1}
+    assert trio.current_time() == 0.1 + 0.5
+    net.check()
+
+
+# -- Whose timeout: the dialer's own scope, or an enclosing one ---------------------------------
+@pytest.fixture
+def hole() -> FakeNet:
+    net = FakeNet()
+    net.blackhole("127.0.0.1")
+    return net
+
+
+async def test_own_timeout_is_an_io_timeout_error(
+    autojump_clock: trio.testing.MockClock, hole: FakeNet
+) -> None:
+    with hole.install(), pytest.raises(OpError) as info:
+        await Dialer(timeout=1.5).dial("tcp", "127.0.0.1:80")
+    assert str(info.value) == "dial tcp 127.0.0.1:80: i/o timeout"
+    assert isinstance(info.value, TimeoutError)
+    assert trio.current_time() == 1.5
+    hole.check()
+
+
+async def test_move_on_after_is_a_bare_cancel(autojump_clock: trio.testing.MockClock, hole: FakeNet) -> None:
+    raised: BaseException | None = None
+    with hole.install(), trio.move_on_after(1.5) as scope:
+        try:
+            await Dialer(timeout=10).dial("tcp", "127.0.0.1:80")
+        except BaseException as exc:
+            raised = exc
+            raise
+    assert scope.cancelled_caught
+    assert type(raised) is trio.Cancelled
+    assert trio.current_time() == 1.5
+    hole.check()
+
+
+async def test_fail_after_is_too_slow_error(autojump_clock: trio.testing.MockClock, hole: FakeNet) -> None:
+    with hole.install(), pytest.raises(trio.TooSlowError), trio.fail_after(1.5):
+        await Dialer(timeout=10).dial("tcp", "127.0.0.1:80")
+    assert trio.current_time() == 1.5
+    hole.check()
+
+
+@pytest.mark.parametrize("outer", ["move_on_after", "fail_after"])
+async def test_tie_goes_to_the_enclosing_scope(
+    autojump_clock: trio.testing.MockClock, hole: FakeNet, outer: str
+) -> None:
+    # The dialer's own deadline and the enclosing one expire in the same instant: outer
+    # cancellation is never turned into an error.
+    with hole.install():
+        if outer == "move_on_after":
+            with trio.move_on_after(2.0) as scope:
+                await Dialer(timeout=2.0).dial("tcp", "127.0.0.1:80")
+            assert scope.cancelled_caught
+        else:
+            with pytest.raises(trio.TooSlowError), trio.fail_after(2.0):
+                await Dialer(timeout=2.0).dial("tcp", "127.0.0.1:80")
+    assert trio.current_time() == 2.0
+    hole.check()
+
+
+async def test_lookup_that_hangs_times_out_as_lookup(autojump_clock: trio.testing.MockClock) -> None:
+    net = FakeNet()
+    net.add_host("slow.test", ["127.0.0.1"], delay=math.inf)
+    with net.install(), pytest.raises(OpError) as info:
+        await Dialer(resolver=net.resolver, timeout=3).dial("tcp", "slow.test:80")
+    assert str(info.value) == "dial tcp: lookup slow.test: i/o timeout"
+    assert isinstance(info.value, TimeoutError)
+    assert trio.current_time() == 3.0
+    assert net.connects == []

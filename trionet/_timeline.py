@@ -1,0 +1,177 @@
+"""Draw :mod:`trionet.trace` events as a text timeline: one bar per attempt on a time axis in ms.
+
+Pure: events in, text out (no Trio, no I/O), so the picture is tested without sockets. Used by
+``trionet demo`` and ``trionet dial --trace``. Plain ASCII, so it survives any terminal or pipe::
+
+    dial tcp dual.test:80
+                             0        100       200       300       400 ms
+                             +---------+---------+---------+---------+
+    resolve dual.test        *                                         0.0 ms -> [::1]:80, 127.0.0.1:80
+    primary  [::1]:80        ==============================/           cancelled at 300.0 ms
+    fallback 127.0.0.1:80                                  *           connected at 300.0 ms  <- winner
+    => connected to 127.0.0.1:80 after 300.0 ms
+
+Bar ends: ``*`` connected, ``x`` failed, ``/`` cancelled, ``?`` never reported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .trace import (
+    AttemptDone,
+    AttemptStart,
+    DialDone,
+    DialStart,
+    Event,
+    LoserClosed,
+    ResolveDone,
+    ResolveStart,
+)
+
+__all__ = ["render"]
+
+
+@dataclass(slots=True)
+class _Row:
+    label: str
+    start: float
+    end: float
+    mark: str
+    note: str
+
+
+def render(events: Sequence[Event], *, width: int = 40) -> str:
+    """The timeline of every dial in *events* (grouped by dial id, in order of appearance).
+
+    *width* is the number of columns of the time axis (at least 10).
+    """
+    width = max(width, 10)
+    dials: dict[int, list[Event]] = {}
+    for event in events:
+        dials.setdefault(event.dial, []).append(event)
+    return "\n\n".join(_render_dial(evs, width) for evs in dials.values())
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _take(open_rows: dict[tuple[str, str], _Row], key: tuple[str, str], label: str, t: float) -> _Row:
+    """The row a "done" event closes; a new one when its "start" was not seen."""
+    row = open_rows.pop(key, None)
+    return _Row(label, t, t, "?", "") if row is None else row
+
+
+def _rows(events: Sequence[Event]) -> tuple[list[_Row], list[str], float]:
+    """Bars for the lookup and each attempt, loose notes, and the time the dial ended."""
+    t0 = events[0].time
+    rows: list[_Row] = []
+    notes: list[str] = []
+    open_rows: dict[tuple[str, str], _Row] = {}
+    end = max(e.time for e in events)
+    for e in events:
+        t = e.time - t0
+        if isinstance(e, ResolveStart):
+            open_rows["resolve", e.host] = row = _Row(f"resolve {e.host}", t, t, "?", "")
+            rows.append(row)
+        elif isinstance(e, ResolveDone):
+            row = _take(open_rows, ("resolve", e.host), f"resolve {e.host}", t)
+            row.end, row.mark = t, "x" if e.error is not None else "*"
+            took = _ms(row.end - row.start)
+            row.note = (
+                f"{took} failed: {e.error}" if e.error is not None else f"{took} -> {', '.join(e.addrs)}"
+            )
+            if row not in rows:
+                rows.append(row)
+        elif isinstance(e, AttemptStart):
+            deadline = "" if math.isinf(e.deadline) else f" (deadline {_ms(e.deadline - t0)})"
+            open_rows[e.role, e.addr] = row = _Row(f"{e.role:<8} {e.addr}", t, t, "?", deadline)
+            rows.append(row)
+        elif isinstance(e, AttemptDone):
+            row = _take(open_rows, (e.role, e.addr), f"{e.role:<8} {e.addr}", t)
+            row.end = t
+            if e.cancelled:
+                row.mark, row.note = "/", f"cancelled at {_ms(t)}"
+            elif e.error is not None:
+                row.mark, row.note = "x", f"failed at {_ms(t)}: {e.error}"
+            else:
+                row.mark, row.note = "*", f"connected at {_ms(t)}"
+            if row not in rows:
+                rows.append(row)
+        elif isinstance(e, LoserClosed):
+            notes.append(f"   closed the losing {e.role} connection {e.addr} at {_ms(t)}")
+    done = events[-1]
+    if isinstance(done, DialDone) and done.winner is not None:
+        for row in rows:
+            if (
+                row.mark == "*"
+                and row.label.endswith(" " + done.winner)
+                and not row.label.startswith("resolve")
+            ):
+                row.note += "  <- winner"
+                break
+    for row in open_rows.values():  # never finished: draw it to the end of the dial
+        row.end = end - t0
+        row.note = row.note or "still running when the dial ended"
+    return rows, notes, end - t0
+
+
+def _axis(span: float, width: int) -> tuple[float, int]:
+    """A round axis length in seconds covering *span*, and the number of ticks."""
+    span_ms = max(span * 1000, 0.001)
+    exponent = 10.0 ** math.floor(math.log10(span_ms))
+    for factor in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10):
+        step = factor * exponent
+        if span_ms <= step * 4:
+            ticks = max(1, math.ceil(span_ms / step - 1e-9))
+            return ticks * step / 1000, ticks
+    return span_ms / 1000, 1  # pragma: no cover - factor 10 always fits
+
+
+def _tick_label(ms: float) -> str:
+    return f"{ms:.0f}" if ms == round(ms) else f"{ms:g}"
+
+
+def _render_dial(events: Sequence[Event], width: int) -> str:
+    first = events[0]
+    header = first.describe() if isinstance(first, DialStart) else f"dial #{first.dial}"
+    if isinstance(first, DialStart) and not math.isinf(first.own_deadline):
+        header += f"  (dialer deadline at {_ms(first.own_deadline - first.time)})"
+    rows, notes, span = _rows(events)
+    axis, ticks = _axis(span, width)
+    per_tick = width // ticks
+    cols = per_tick * ticks
+    label_w = max([len(r.label) for r in rows] + [8]) + 2
+
+    def col(t: float) -> int:
+        return min(cols, round(t / axis * cols)) if axis > 0 else 0
+
+    tick_ms = axis * 1000 / ticks
+    scale = (
+        "".join(_tick_label(i * tick_ms).ljust(per_tick) for i in range(ticks))
+        + _tick_label(axis * 1000)
+        + " ms"
+    )
+    lines = [header, " " * label_w + scale, " " * label_w + ("+" + "-" * (per_tick - 1)) * ticks + "+"]
+    for row in rows:
+        c0, c1 = col(row.start), col(row.end)
+        bar = " " * c0 + "=" * (c1 - c0) + row.mark
+        lines.append(f"{row.label:<{label_w}}{bar:<{cols + 2}} {row.note}".rstrip())
+    lines.extend(notes)
+    last = events[-1]
+    if isinstance(last, DialDone):
+        lines.append(f"=> {_outcome(last)} after {_ms(span)}")
+    return "\n".join(lines)
+
+
+def _outcome(done: DialDone) -> str:
+    if done.winner is not None:
+        return f"connected to {done.winner}"
+    if done.cancelled:
+        return "cancelled by an enclosing cancel scope (trio.Cancelled, no error)"
+    if done.timed_out:
+        return f"the dialer's own timeout expired: {done.error}"
+    return f"failed: {done.error}"
