@@ -1,0 +1,3 @@
+module trionetbench
+
+go 1.27
