@@ -40,7 +40,7 @@ from .trace import ResolveDone, ResolveStart, Tracer
 if TYPE_CHECKING:
     from ._network import Network
 
-__all__ = ["HostResolver", "parse_local_addr", "resolve_addr_list"]
+__all__ = ["HostResolver", "addr_list_now", "parse_local_addr", "resolve_addr_list"]
 
 _IPV4_WILDCARD = ipaddress.IPv4Address("0.0.0.0")
 
@@ -116,9 +116,6 @@ async def _internet_addr_list(
     resolver: HostResolver, net: Network, address: str, tracer: Tracer | None
 ) -> tuple[Addr, ...]:
     kind = net.kind
-    literal = _literal_addr_list(net.afnet, kind, address)
-    if literal is not None:
-        return literal
     if kind == "ip":
         host, port = address, 0
     else:
@@ -167,6 +164,22 @@ async def resolve_addr_list(
     Raises:
         AddrError, DNSError, OSError: ``missing address`` for an empty dial address.
     """
+    addrs = addr_list_now(op, net, address, hint)
+    if addrs is not None:
+        return addrs
+    addrs = await _internet_addr_list(resolver, net, address, tracer)
+    if op != "dial" or hint is None:
+        return addrs
+    return _filter_by_hint(addrs, hint)
+
+
+def addr_list_now(op: str, net: Network, address: str, hint: Addr | None) -> tuple[Addr, ...] | None:
+    """:func:`resolve_addr_list` when it needs no lookup (unix path, IP literal, numeric port).
+
+    Synchronous, so a dial of ``127.0.0.1:80`` creates no coroutine and asks no resolver. Returns
+    None when a name or a service must be looked up. Raises exactly what ``resolve_addr_list``
+    would.
+    """
     if op == "dial" and address == "":
         raise missing_address()
     if net.is_unix:
@@ -174,8 +187,8 @@ async def resolve_addr_list(
         if op == "dial" and hint is not None and hint.network != unix.network:
             raise AddrError(ERR_MISMATCHED_LOCAL, str(hint))
         return (unix,)
-    addrs = await _internet_addr_list(resolver, net, address, tracer)
-    if op != "dial" or hint is None:
+    addrs = _literal_addr_list(net.afnet, net.kind, address)
+    if addrs is None or op != "dial" or hint is None:
         return addrs
     return _filter_by_hint(addrs, hint)
 

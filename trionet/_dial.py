@@ -14,6 +14,7 @@ counts when the time is split between addresses, and its cancellation propagates
 from __future__ import annotations
 
 import errno as _errno
+import functools
 import math
 import socket as _stdlib_socket
 import sys
@@ -25,7 +26,7 @@ import trio
 
 from . import trace
 from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, sockaddr_for, split_host_port
-from ._addrlist import parse_local_addr, resolve_addr_list
+from ._addrlist import addr_list_now, parse_local_addr, resolve_addr_list
 from ._deadline import check_duration, own_deadline
 from ._errors import AddrError, DNSError, OpError, SyscallError, UnknownNetworkError, io_timeout
 from ._happy_eyeballs import Race, partition
@@ -53,6 +54,9 @@ DEFAULT_FALLBACK_DELAY: Final = 0.300
 #: The ``control`` hook: ``control(network, address, sock)``, called after ``socket()`` and
 #: before bind/connect. *network* is family-specific (``"tcp4"``, ``"udp6"``, ``"unix"``).
 Control = Callable[[str, str, trio.socket.SocketType], None]
+
+#: An address in the socket module's form: a path, or a (host, port[, flowinfo, scope]) tuple.
+_SockAddr = str | bytes | tuple[str, int] | tuple[str, int, int, int]
 
 StreamNetwork = Literal["tcp", "tcp4", "tcp6", "unix"]
 PacketNetwork = Literal["udp", "udp4", "udp6", "unixgram", "unixpacket"]
@@ -169,7 +173,10 @@ class Dialer:
         except (UnknownNetworkError, AddrError) as exc:
             raise OpError("dial", network, None, None, exc) from None
         dial = _Dial(self, net, address)
-        own = own_deadline(trio.current_time(), self.timeout, self.deadline)
+        if self.timeout is None and self.deadline is None:
+            own = math.inf  # (no clock read: this is the hot path)
+        else:
+            own = own_deadline(trio.current_time(), self.timeout, self.deadline)
         try:
             if own == math.inf:
                 return await dial.run(own)
@@ -204,6 +211,21 @@ class _Dial:
 
     async def run(self, own: float) -> trio.SocketStream | PacketConn:
         tracer = self.tracer
+        if tracer is None and self.d.local_addr is None:
+            # The common case, flattened: one IP literal, nobody tracing. Same steps as
+            # _connect → attempt, minus the calls that would only rediscover this.
+            target = _literal_target(self.net.name, self.address)
+            if target is not None and not (self.net.kind == "tcp" and self.d.multipath_tcp_enabled()):
+                addr, family, sockaddr = target
+                self.only = addr
+                if self.d.control is not None:
+                    await _checkpoint_if_expired()  # no control call when there is no time
+                # (Without a control hook an expired deadline is noticed by connect's checkpoint,
+                # which raises before connect() is called; the socket is closed unused.)
+                sock = await self._dial_one(addr, self.net.proto, family, sockaddr)
+                if self.net.is_stream:
+                    return trio.SocketStream(sock)
+                return PacketConn(sock, self.net.name, remote_addr=addr)
         if tracer is not None:
             tracer.emit(
                 trace.DialStart(
@@ -236,23 +258,25 @@ class _Dial:
                 )
             except OSError as exc:
                 raise OpError("dial", net.name, None, None, exc) from None
-        resolver = d.resolver or default_resolver
-        # While this flag is set, expiry of our own deadline reads as a lookup timeout. It is
-        # cleared on every exit except Cancelled: ``timed_out`` runs after the Cancelled has
-        # unwound through here and must still see that the lookup was what ran out of time.
-        self.resolving = True
         try:
-            addrs = await resolve_addr_list(resolver, "dial", net, self.address, self.local, self.tracer)
+            # IP literals and unix paths are answered without a coroutine or a resolver.
+            addrs = addr_list_now("dial", net, self.address, self.local)
+            if addrs is None:
+                # While this flag is set, expiry of our own deadline reads as a lookup timeout.
+                # It is cleared on every exit except Cancelled: ``timed_out`` runs after the
+                # Cancelled has unwound through here and must still see that the lookup was
+                # what ran out of time.
+                self.resolving = True
+                resolver = d.resolver or default_resolver
+                addrs = await resolve_addr_list(resolver, "dial", net, self.address, self.local, self.tracer)
+                self.resolving = False
         except OSError as exc:
             self.resolving = False
             raise OpError("dial", net.name, None, None, exc) from None
-        self.resolving = False
         if len(addrs) == 1:
             # One address: no race, no nursery, no partial deadline smaller than the dial's.
             self.only = addrs[0]
-            deadline = trio.current_effective_deadline()
-            if deadline != math.inf and deadline <= trio.current_time():
-                await trio.lowlevel.checkpoint()  # expired already: no socket, no control call
+            await _checkpoint_if_expired()  # no socket, no control call when there is no time
             return await self.attempt(addrs[0]), addrs[0]
         race = self.race = Race(self.attempt, self.timeout_error, _describe, self.tracer)
         delay = DEFAULT_FALLBACK_DELAY if d.fallback_delay is None else d.fallback_delay
@@ -313,49 +337,54 @@ class _Dial:
     async def attempt(self, addr: Addr) -> trio.socket.SocketType:
         """Go's ``dialSingle``: one address, MPTCP first when enabled, then plain."""
         net = self.net
+        family = _favorite_family(net, self.local, addr)
+        sockaddr = _sockaddr(family, addr)
         if net.kind == "tcp" and self.d.multipath_tcp_enabled() and mptcp_available():
             try:
-                return await self._dial_one(addr, IPPROTO_MPTCP)
+                return await self._dial_one(addr, IPPROTO_MPTCP, family, sockaddr)
             except OSError:
                 pass  # Go (dialMPTCP): on any error, retry the whole dial with plain TCP
-        return await self._dial_one(addr, net.proto)
+        return await self._dial_one(addr, net.proto, family, sockaddr)
 
-    async def _dial_one(self, addr: Addr, proto: int) -> trio.socket.SocketType:
+    async def _dial_one(
+        self, addr: Addr, proto: int, family: int, sockaddr: _SockAddr
+    ) -> trio.socket.SocketType:
         """socket → options → control → bind → connect, retried on a self-connect (Go 2690)."""
         net, local = self.net, self.local
-        family = _favorite_family(net, local, addr)
         no_local_port = local is None or not isinstance(local, TCPAddr | UDPAddr) or local.port == 0
+        # Plain IPv4 TCP with no control hook has nothing to set before connect: skip the call.
+        setup = family != _stdlib_socket.AF_INET or net.kind != "tcp" or self.d.control is not None
         for tries_left in (2, 1, 0):
-            sock = self._socket(family, proto, addr)
             try:
-                await self._setup(sock, family, addr)
+                sock = trio.socket.socket(family, net.socktype, proto)
+            except OSError as exc:
+                raise self.op_error(addr, SyscallError("socket", exc)) from None
+            try:
+                if setup:
+                    self._setup(sock, family, addr)
+                if local is not None:
+                    await self._bind(sock, family, addr, local)
                 try:
-                    await sock.connect(_sockaddr(family, addr))
+                    await sock.connect(sockaddr)
                 except OSError as exc:
                     if exc.errno == _errno.EADDRNOTAVAIL and no_local_port and tries_left:
                         sock.close()
                         continue
                     raise self.op_error(addr, SyscallError("connect", exc)) from None
                 if net.kind == "tcp":
-                    if no_local_port and tries_left and _self_connected(sock, family, addr):
+                    if no_local_port and tries_left and _self_connected(sock, sockaddr):
                         sock.close()
                         continue
-                    apply_keepalive(sock, keepalive_plan(self.d.keep_alive, self.d.keep_alive_config))
+                    apply_keepalive(sock, _keepalive_plan(self.d.keep_alive, self.d.keep_alive_config))
                 return sock
             except BaseException:
                 sock.close()
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _socket(self, family: int, proto: int, addr: Addr) -> trio.socket.SocketType:
-        try:
-            return trio.socket.socket(family, self.net.socktype, proto)
-        except OSError as exc:
-            raise self.op_error(addr, SyscallError("socket", exc)) from None
-
-    async def _setup(self, sock: trio.socket.SocketType, family: int, addr: Addr) -> None:
-        """Go's setDefaultSockopts, then Control, then bind."""
-        net, local = self.net, self.local
+    def _setup(self, sock: trio.socket.SocketType, family: int, addr: Addr) -> None:
+        """Go's setDefaultSockopts, then Control (the bind comes next, in ``_bind``)."""
+        net = self.net
         try:
             if family == _stdlib_socket.AF_INET6 and net.socktype != _stdlib_socket.SOCK_RAW:
                 # Always explicit, never the sysctl default: only *6 networks are IPv6-only.
@@ -371,8 +400,10 @@ class _Dial:
                 self.d.control(_ctrl_network(net, family), str(addr), sock)
             except Exception as exc:
                 raise self.op_error(addr, exc) from exc
-        if local is None:
-            return
+
+    async def _bind(self, sock: trio.socket.SocketType, family: int, addr: Addr, local: Addr) -> None:
+        """Bind the dialer's ``local_addr`` (a port-less IP with IP_BIND_ADDRESS_NO_PORT)."""
+        net = self.net
         try:
             if isinstance(local, UnixAddr):
                 if local.name:
@@ -386,6 +417,13 @@ class _Dial:
             raise self.op_error(addr, exc) from None
         except OSError as exc:
             raise self.op_error(addr, SyscallError("bind", exc)) from None
+
+
+async def _checkpoint_if_expired() -> None:
+    """Raise Cancelled now if the effective deadline has already passed (else no checkpoint)."""
+    deadline = trio.current_effective_deadline()
+    if deadline != math.inf and deadline <= trio.current_time():
+        await trio.lowlevel.checkpoint()
 
 
 def _is_ipv4_addr(addr: Addr) -> bool:
@@ -431,23 +469,46 @@ def _ctrl_network(net: Network, family: int) -> str:
     return net.afnet + ("4" if family == _stdlib_socket.AF_INET else "6")
 
 
-def _sockaddr(family: int, addr: Addr) -> str | bytes | tuple[str, int] | tuple[str, int, int, int]:
+# The address values are immutable and IP-literal dials return the same cached objects each
+# time, so the socket-module form is worth caching: formatting an IP is a visible part of a
+# loopback dial.
+@functools.lru_cache(maxsize=256)
+def _sockaddr(family: int, addr: Addr) -> _SockAddr:
     if isinstance(addr, UnixAddr):
         return addr.sockaddr()
     port = addr.port if isinstance(addr, TCPAddr | UDPAddr) else 0
     return sockaddr_for(family, addr.ip, port, addr.zone)
 
 
-def _self_connected(sock: trio.socket.SocketType, family: int, addr: Addr) -> bool:
+def _self_connected(sock: trio.socket.SocketType, remote: _SockAddr) -> bool:
     """Go's selfConnect: local and remote are the same IP and port (TCP simultaneous open)."""
     try:
         local: tuple[object, ...] = sock.getsockname()
     except OSError:
         return True
-    assert isinstance(addr, TCPAddr)
-    remote = sockaddr_for(family, addr.ip, addr.port, addr.zone)
     return bool(local[1] == remote[1] and local[0] == remote[0])
 
+
+@functools.lru_cache(maxsize=512)
+def _literal_target(network: str, address: str) -> tuple[Addr, int, _SockAddr] | None:
+    """``(addr, family, sockaddr)`` when *address* is one IP literal with a numeric port on a
+    tcp or udp network (the dial needs no resolver and no race); None otherwise, errors included:
+    the general path then reports them with their full context."""
+    if address == "":
+        return None
+    try:
+        net = parse_network(network)
+        addrs = addr_list_now("dial", net, address, None)
+    except OSError:
+        return None
+    if addrs is None or len(addrs) != 1 or net.kind not in ("tcp", "udp"):
+        return None
+    family = _favorite_family(net, None, addrs[0])
+    return addrs[0], family, _sockaddr(family, addrs[0])
+
+
+# A dialer's keep-alive fields are fixed, so its plan is too (KeepAliveConfig is hashable).
+_keepalive_plan: Final = functools.lru_cache(maxsize=64)(keepalive_plan)
 
 _default_dialer: Final = Dialer()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, final
 
 from ._errors import AddrError, UnknownNetworkError
@@ -59,21 +59,19 @@ class Network:
     proto: int
     family: int
     socktype: int
+    #: ``"tcp"``, ``"udp"``, ``"ip"``, or the unix network name itself.
+    kind: str = field(init=False, repr=False, compare=False)
+    #: True for ``unix``, ``unixgram`` and ``unixpacket``.
+    is_unix: bool = field(init=False, repr=False, compare=False)
+    #: True when a dial returns a :class:`trio.SocketStream` (``tcp*`` and ``unix``).
+    is_stream: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def kind(self) -> str:
-        """``"tcp"``, ``"udp"``, ``"ip"``, or the unix network name itself."""
-        return self.afnet if self.family == socket.AF_UNIX else self.afnet.rstrip("46")
-
-    @property
-    def is_unix(self) -> bool:
-        """True for ``unix``, ``unixgram`` and ``unixpacket``."""
-        return self.family == socket.AF_UNIX
-
-    @property
-    def is_stream(self) -> bool:
-        """True when a dial returns a :class:`trio.SocketStream` (``tcp*`` and ``unix``)."""
-        return self.socktype == socket.SOCK_STREAM
+    def __post_init__(self) -> None:
+        # Derived once: a dial reads these several times, and networks are cached and shared.
+        is_unix = self.family == socket.AF_UNIX
+        object.__setattr__(self, "is_unix", is_unix)
+        object.__setattr__(self, "kind", self.afnet if is_unix else self.afnet.rstrip("46"))
+        object.__setattr__(self, "is_stream", self.socktype == socket.SOCK_STREAM)
 
 
 def parse_network(network: str, *, needs_proto: bool = True) -> Network:
