@@ -29,8 +29,8 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
-import dns.rrset
 import trio
 
 from ._address import UDPAddr, join_host_port, parse_ip, parse_port, sockaddr_for, split_host_port
@@ -95,26 +95,25 @@ class _Truncated(Exception):
 
 class _Query(NamedTuple):
     id: int
-    question: dns.rrset.RRset
+    qname: dns.name.Name
+    rdtype: dns.rdatatype.RdataType
     wire: bytes
 
 
 @functools.lru_cache(maxsize=512)
-def _template(
-    qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, trust_ad: bool
-) -> tuple[dns.rrset.RRset, bytes]:
-    """The question and wire form of a query, built by dnspython once (the ID is set per query)."""
+def _template(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, trust_ad: bool) -> bytes:
+    """The wire form of a query with ID 0, built by dnspython once (the ID is set per query)."""
     query = dns.message.make_query(qname, rdtype, use_edns=0, payload=MAX_PACKET, id=0)
     if trust_ad:
         query.flags |= dns.flags.AD
-    return query.question[0], query.to_wire()
+    return query.to_wire()
 
 
 def _make_query(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, trust_ad: bool) -> _Query:
-    question, wire = _template(qname, rdtype, trust_ad)
+    wire = _template(qname, rdtype, trust_ad)
     qid = secrets.randbits(16)
     # RFC 1035 §4.1.1: the ID is the first 16 bits; dnspython rendered everything else.
-    return _Query(qid, question, qid.to_bytes(2, "big") + wire[2:])
+    return _Query(qid, qname, rdtype, qid.to_bytes(2, "big") + wire[2:])
 
 
 @functools.lru_cache(maxsize=512)
@@ -129,9 +128,9 @@ def _is_answer(data: bytes, head: dns.message.Message, query: _Query) -> bool:
     """Go's ``checkResponse``: a response, with our ID, to our question (name, type, class)."""
     if not head.flags & dns.flags.QR or data[:2] != query.wire[:2] or not head.question:
         return False
-    got, want = head.question[0], query.question
+    got = head.question[0]
     # dnspython compares names case-insensitively, as Go's equalASCIIName does.
-    return got.rdtype == want.rdtype and got.rdclass == want.rdclass and got.name == want.name
+    return got.rdtype == query.rdtype and got.rdclass == dns.rdataclass.IN and got.name == query.qname
 
 
 def _head(data: bytes) -> dns.message.Message | None:
