@@ -47,7 +47,7 @@ def partial_deadline(now: float, deadline: float, addrs_remaining: int) -> float
     """The deadline for one connect attempt when *addrs_remaining* addresses share the time left.
 
     Go's ``partialDeadline``: each remaining address gets an equal share of the time until
-    *deadline*, but at least :data:`SANE_MINIMUM` (2 s) — the time is stolen from the end of the
+    *deadline*, but at least 2 seconds (Go's ``saneMinimum``) — the time is stolen from the end of the
     list — and never more than what is left.
 
     Args:

@@ -1,0 +1,120 @@
+"""Loopback helpers for the documentation's examples.
+
+Every example in the docs runs in CI (``sphinx-build -b doctest``) and talks only to loopback:
+
+* :func:`listener` — a real listening socket; the kernel completes handshakes on its own, so a
+  dial to it succeeds without anyone calling ``accept()``.
+* :func:`refused` — a port that refuses connections: bound, but not listening, so no other
+  program can take it while the example runs.
+* :func:`blackhole` — a port where a connect *hangs*: a listener that never accepts, its tiny
+  backlog already full, so the kernel drops further SYNs silently (not refused).
+* :class:`NamesResolver` — a resolver with fixed answers (``"dual.test"`` → ``::1`` and
+  ``127.0.0.1``), so examples never ask a real DNS server anything.
+* :func:`timeline` — prints trace events one per line, time first.
+
+Why the examples can run under ``MockClock(autojump_threshold=0)`` with real sockets: on loopback,
+a successful or refused connect is complete inside the kernel before Trio next polls for I/O, so
+the only waits left are the blackholed connects, which never complete — and the virtual clock
+jumps straight to the next deadline. Times printed by the examples are therefore exact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import socket
+from collections.abc import Iterable, Iterator
+
+import trionet
+from trionet import trace
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+@contextlib.contextmanager
+def listener(host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
+    """A listening TCP socket on *host*; yields its port."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(64)
+        yield sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def refused(host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
+    """A port on *host* that refuses connections (bound, never listening); yields it."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
+        sock.bind((host, port))
+        yield sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def blackhole(host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
+    """A port on *host* where connects hang until they are cancelled; yields it."""
+    family = _family(host)
+    fillers: list[socket.socket] = []
+    with socket.socket(family, socket.SOCK_STREAM) as lsock:
+        try:
+            lsock.bind((host, port))
+            lsock.listen(0)  # backlog 0 still admits one queued connection: fill it
+            bound = lsock.getsockname()[1]
+            for _ in range(2):
+                filler = socket.socket(family, socket.SOCK_STREAM)
+                fillers.append(filler)
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect((host, bound))
+            yield bound
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+class NamesResolver(trionet.Resolver):
+    """A :class:`trionet.Resolver` whose names have fixed answers; nothing leaves the process.
+
+    Args:
+        names: host name → IP address texts, in the order the resolver returns them.
+        delay: how long each lookup takes, in seconds (to show cancellation mid-lookup).
+    """
+
+    def __init__(self, names: dict[str, list[str]], delay: float = 0.0) -> None:
+        super().__init__()
+        self.names = names
+        self.delay = delay
+
+    async def lookup_ip_addr(self, host: str, *, network: str = "ip") -> list[trionet.IPAddr]:
+        import trio
+
+        await trio.sleep(self.delay)
+        if host not in self.names:
+            raise trionet.DNSError("no such host", host, is_not_found=True)
+        return [trionet.IPAddr(a) for a in self.names[host]]
+
+    async def lookup_port(self, network: str, service: str) -> int:
+        import trio
+
+        await trio.lowlevel.checkpoint()
+        return int(service)
+
+
+def open_sockets() -> int:
+    """How many file descriptors this process holds (to show that nothing leaks)."""
+    import os
+
+    return len(os.listdir("/proc/self/fd"))
+
+
+def timeline(events: Iterable[trace.Event], ports: Iterable[int] = ()) -> None:
+    """Print *events* one per line: time, then the event; *ports* are shown as ``PORT``."""
+    for event in events:
+        text = event.describe()
+        for port in ports:
+            text = text.replace(f":{port}", ":PORT")
+        extra = ""
+        if isinstance(event, trace.AttemptStart) and event.deadline != math.inf:
+            extra = f"  (deadline {event.deadline:g})"
+        print(f"{event.time:6.3f}  {text}{extra}")
