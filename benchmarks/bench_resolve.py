@@ -212,7 +212,9 @@ def main() -> None:
             rows.append([name, f"{per * 1e6:.0f}", f"{1 / per:.0f}", ratio])
     print(f"# resolve benchmark — {machine_line()}")
     print(f"# server: {what}; {rounds} rounds x {n} operations, medians of per-operation time")
-    print(render_table(["contender", "us/op", "ops/s", "speed vs the row below"], rows, markdown=args.markdown))
+    print(
+        render_table(["contender", "us/op", "ops/s", "speed vs the row below"], rows, markdown=args.markdown)
+    )
 
 
 if __name__ == "__main__":
