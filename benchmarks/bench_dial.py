@@ -5,8 +5,9 @@ same run against one Go accept server (another process that accepts and closes i
 so it is never the bottleneck):
 
 * trionet with an IP literal, with ``localhost``, and with an IP literal inside
-  ``trionet.trace.observe(...)`` (what tracing costs when someone listens; the plain row shows
-  that unobserved tracing costs nothing measurable);
+  ``trionet.trace.observe(...)`` (what tracing costs when someone listens). When nobody
+  listens, the only tracing work in a dial is one ``trionet.trace.start()`` call that returns
+  None; the script times that call on its own and prints it as a share of the dial;
 * a raw ``trio.socket`` connect (the floor for anything built on Trio);
 * the hand-written equivalent of what ``trionet.dial`` returns: a raw connect with Go's
   keep-alive options (SO_KEEPALIVE=1, TCP_KEEPIDLE=15, TCP_KEEPINTVL=15, TCP_KEEPCNT=9), wrapped
@@ -29,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+import timeit
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,7 +258,22 @@ async def main_async(args: argparse.Namespace) -> int:
         f"trionet from {Path(trionet.__file__).parent}"
     )
     print(report(contenders, markdown=args.markdown, header=header))
+    ours = next((c for c in contenders if c.name == TRIONET and c.per_dial_us), None)
+    if ours is not None:
+        cost = unobserved_trace_cost_us()
+        share = cost / median(ours.per_dial_us) * 100
+        print(
+            f"tracing unobserved: trace.start() takes {cost:.3f} µs, {share:.2f}% of a trionet IP-literal dial"
+        )
     return 0
+
+
+def unobserved_trace_cost_us() -> float:
+    """The time of ``trionet.trace.start()`` with no observer and DEBUG logging off: the whole of
+    what tracing adds to a dial nobody watches (the dial emits nothing when it returns None)."""
+    assert trionet.trace.start() is None, "an observer or DEBUG logging is active"
+    n = 200_000
+    return min(timeit.repeat(trionet.trace.start, number=n, repeat=5)) / n * 1e6
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
