@@ -8,9 +8,12 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
-from trionet import IPAddr, Resolver
+import pytest
+import trio
+
+from trionet import IPAddr, Listener, Resolver
 from trionet._address import lookup_port_static
 
 
@@ -78,3 +81,38 @@ class ScriptedResolver(Resolver):
 
     async def lookup_port(self, network: str, service: str) -> int:
         return lookup_port_static(network, service)
+
+
+async def accept_message(
+    ln: Listener[trio.SocketStream], client: trio.SocketStream, data: bytes
+) -> trio.SocketStream:
+    """Accept *client*'s connection on *ln*, send *data* from the client and check it arrives.
+
+    Returns the server side of the connection (the caller closes it).
+    """
+    server = await ln.accept()
+    await client.send_all(data)
+    received = await server.receive_some(100)
+    if received != data:
+        await server.aclose()
+        raise AssertionError(f"the server received {received!r}, the client sent {data!r}")
+    return server
+
+
+async def check_close_wakes(
+    resource: trio.abc.AsyncResource, blocked: Callable[[], Awaitable[object]]
+) -> None:
+    """Trio's contract: closing *resource* from another task wakes a task blocked in it.
+
+    Calls *blocked* (a receive or accept on *resource*), closes *resource* 10 ms later, and checks
+    that the blocked call raises :class:`trio.ClosedResourceError`.
+    """
+
+    async def close_soon() -> None:
+        await trio.sleep(0.01)
+        await resource.aclose()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(close_soon)
+        with pytest.raises(trio.ClosedResourceError):
+            await blocked()

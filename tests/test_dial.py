@@ -19,6 +19,7 @@ import trionet
 from trionet import Dialer, DNSError, KeepAliveConfig, OpError, TCPAddr, UDPAddr, UnixAddr
 from trionet._sockopt import IPPROTO_MPTCP, mptcp_available, using_mptcp
 
+from .gotables import KEEPALIVE_CONFIGS, OS_KEEPALIVE, expected_keepalive, keepalive_values
 from .loopback import ScriptedResolver, blackhole, listener, open_fds
 
 if sys.version_info < (3, 11):
@@ -222,54 +223,13 @@ async def test_dialer_local_addr(
         await stream.aclose()
 
 
-def keepalive_values(sock: trio.socket.SocketType) -> tuple[int, int, int, int]:
-    return (
-        sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
-        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
-        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
-        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
-    )
-
-
-# Linux's values on a fresh TCP socket (machine.md): off, 7200 s, 75 s, 9 probes.
-OS_IDLE, OS_INTVL, OS_CNT = 7200, 75, 9
-
-# Go's TestTCPConnKeepAliveConfigDialer: (idle, interval, count); 0 → default, -1 → untouched.
-KEEPALIVE_CONFIGS = [
-    (5, 3, 10),
-    (0, 0, 0),
-    (-1, -1, -1),
-    (-1, 3, 10),
-    (5, -1, 10),
-    (5, 3, -1),
-    (-1, -1, 10),
-    (-1, 3, -1),
-    (5, -1, -1),
-    (0, 3, 10),
-    (5, 0, 10),
-    (5, 3, 0),
-    (0, 0, 10),
-    (0, 3, 0),
-    (5, 0, 0),
-]
-
-
-def expected(value: int, default: int, os_value: int) -> int:
-    return default if value == 0 else os_value if value < 0 else value
-
-
 @pytest.mark.parametrize(("idle", "interval", "count"), KEEPALIVE_CONFIGS)
 async def test_keepalive_config_dialer(idle: int, interval: int, count: int, port4: int) -> None:
     cfg = KeepAliveConfig(enable=True, idle=idle, interval=interval, count=count)
     # keep_alive alongside "should be ignored" when the config is enabled.
     stream = await Dialer(keep_alive=15, keep_alive_config=cfg).dial("tcp", f"127.0.0.1:{port4}")
     try:
-        assert keepalive_values(stream.socket) == (
-            1,
-            expected(idle, 15, OS_IDLE),
-            expected(interval, 15, OS_INTVL),
-            expected(count, 9, OS_CNT),
-        )
+        assert keepalive_values(stream.socket) == expected_keepalive(idle, interval, count)
     finally:
         await stream.aclose()
 
@@ -283,9 +243,9 @@ async def test_keepalive_config_dialer(idle: int, interval: int, count: int, por
         (30, None, (1, 30, 15, 9)),
         (1.5, None, (1, 2, 15, 9)),  # rounded up to whole seconds
         (1e-9, None, (1, 1, 15, 9)),
-        (-1, None, (0, OS_IDLE, OS_INTVL, OS_CNT)),  # untouched
+        (-1, None, OS_KEEPALIVE),  # untouched
         (0, KeepAliveConfig(enable=False, count=3), (1, 15, 15, 9)),  # a non-enabled config is replaced
-        (-1, KeepAliveConfig(enable=False), (0, OS_IDLE, OS_INTVL, OS_CNT)),
+        (-1, KeepAliveConfig(enable=False), OS_KEEPALIVE),
         (-1, KeepAliveConfig(enable=True, idle=5, interval=3, count=10), (1, 5, 3, 10)),
     ],
 )
@@ -306,7 +266,14 @@ def test_keepalive_config_rejects_what_linux_would_reject() -> None:
         KeepAliveConfig(enable=True, count=128)
     with pytest.raises(ValueError, match="32767"):
         Dialer(keep_alive=40000)
+    with pytest.raises(TypeError, match=r"^keep_alive_config must be a KeepAliveConfig, not 5$"):
+        Dialer(keep_alive_config=5)  # type: ignore[arg-type]
     KeepAliveConfig(enable=True, idle=32767, count=127)  # the limits themselves are fine
+
+
+def test_a_control_hook_that_cannot_be_called_fails_at_construction() -> None:
+    with pytest.raises(TypeError, match=r"^control must be callable or None, not 'nope'$"):
+        Dialer(control="nope")  # type: ignore[arg-type]
 
 
 async def test_dial_local_and_listener_addr(port4: int) -> None:

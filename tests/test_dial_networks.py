@@ -18,7 +18,8 @@ import trio
 import trionet
 from trionet import Dialer, IPAddr, OpError, PacketConn, TCPAddr, UDPAddr, UnixAddr
 
-from .test_listen import control_on_conn_setup
+from .gotables import control_on_conn_setup
+from .loopback import accept_message
 
 pytestmark = pytest.mark.loopback
 
@@ -199,9 +200,7 @@ async def test_unix_dial_is_a_socket_stream(tmp_path: Path) -> None:
     async with await trionet.listen("unix", path) as ln:
         client = await trionet.dial("unix", path)
         assert isinstance(client, trio.SocketStream)
-        server = await ln.accept()
-        await client.send_all(b"over unix")
-        assert await server.receive_some(100) == b"over unix"
+        server = await accept_message(ln, client, b"over unix")
         await client.aclose()
         await server.aclose()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import math
 import sys
+from typing import NamedTuple
 
 import pytest
 import trio
@@ -34,102 +35,91 @@ def is_v6(ip: str) -> bool:
 
 
 # -- TestDialParallel ---------------------------------------------------------------------------
-# (primaries, fallbacks, teardown family, ok, expected elapsed), go-net.md §5 item 4.
+class ParallelRow(NamedTuple):
+    """One row of Go's TestDialParallel (go-net.md §5 item 4), and how Go's test runs it."""
+
+    primaries: list[str]
+    fallbacks: list[str]
+    teardown: str  # the family whose connects fail at once ("tcp4", "tcp6"), or ""
+    ok: bool
+    expected: float  # seconds until the dial returns
+
+    def fake_net(self) -> FakeNet:
+        """Go's fake dialTCP: the teardown family fails at once, slowDst hangs, the rest connects."""
+        net = FakeNet()
+        net.blackhole(SLOW4)
+        net.blackhole(SLOW6)
+        for ip in {*self.primaries, *self.fallbacks}:
+            if self.teardown and is_v6(ip) == (self.teardown == "tcp6"):
+                net.fail(ip, errno.ENETUNREACH)
+        return net
+
+    async def dial(self) -> trio.SocketStream:
+        """Go's test calls dialParallel directly: the race over the real attempt (fake sockets).
+
+        "Instant" rows use a 60-minute fallback delay: they prove no timer is involved.
+        """
+        delay = FOREVER if self.expected == INSTANT else 0.2
+        dial = _Dial(Dialer(), parse_network("tcp"), "")
+        race = Race(dial.attempt, dial.timeout_error, _describe, None)
+        sock, _ = await race.dial_parallel(
+            [TCPAddr(ip, 80) for ip in self.primaries], [TCPAddr(ip, 80) for ip in self.fallbacks], delay
+        )
+        return trio.SocketStream(sock)
+
+
 DIAL_PARALLEL = [
-    (["127.0.0.1"], [], "", True, INSTANT),
-    (["::1"], [], "", True, INSTANT),
-    (["127.0.0.1", "::1"], [SLOW6], "tcp6", True, INSTANT),
-    (["::1", "127.0.0.1"], [SLOW4], "tcp4", True, INSTANT),
-    ([SLOW4], ["::1"], "", True, 0.2),
-    (["127.0.0.1", "::1"], [], "tcp4", True, INSTANT),
-    (["::1", "127.0.0.1"], [], "tcp6", True, INSTANT),
-    ([SLOW4, SLOW6], ["::1", "127.0.0.1"], "tcp6", True, 0.2),
-    (["127.0.0.1"], ["::1"], "tcp4", True, INSTANT),
-    (["::1"], ["127.0.0.1"], "tcp6", True, INSTANT),
-    (["127.0.0.1"], [], "tcp4", False, INSTANT),
-    ([], [], "", False, INSTANT),
-    (["::1"] * 1000, [], "", True, INSTANT),
+    ParallelRow(["127.0.0.1"], [], "", True, INSTANT),
+    ParallelRow(["::1"], [], "", True, INSTANT),
+    ParallelRow(["127.0.0.1", "::1"], [SLOW6], "tcp6", True, INSTANT),
+    ParallelRow(["::1", "127.0.0.1"], [SLOW4], "tcp4", True, INSTANT),
+    ParallelRow([SLOW4], ["::1"], "", True, 0.2),
+    ParallelRow(["127.0.0.1", "::1"], [], "tcp4", True, INSTANT),
+    ParallelRow(["::1", "127.0.0.1"], [], "tcp6", True, INSTANT),
+    ParallelRow([SLOW4, SLOW6], ["::1", "127.0.0.1"], "tcp6", True, 0.2),
+    ParallelRow(["127.0.0.1"], ["::1"], "tcp4", True, INSTANT),
+    ParallelRow(["::1"], ["127.0.0.1"], "tcp6", True, INSTANT),
+    ParallelRow(["127.0.0.1"], [], "tcp4", False, INSTANT),
+    ParallelRow([], [], "", False, INSTANT),
+    ParallelRow(["::1"] * 1000, [], "", True, INSTANT),
 ]
+DIAL_PARALLEL_IDS = [f"TestDialParallel-{i}" for i in range(len(DIAL_PARALLEL))]
 
 
-def parallel_net(primaries: list[str], fallbacks: list[str], teardown: str) -> FakeNet:
-    """Go's fake dialTCP: the teardown family fails at once, slowDst hangs, the rest connects."""
-    net = FakeNet()
-    net.blackhole(SLOW4)
-    net.blackhole(SLOW6)
-    for ip in {*primaries, *fallbacks}:
-        if teardown and is_v6(ip) == (teardown == "tcp6"):
-            net.fail(ip, errno.ENETUNREACH)
-    return net
-
-
-async def dial_parallel(primaries: list[str], fallbacks: list[str], delay: float) -> trio.SocketStream:
-    """Go's test calls dialParallel directly: the race over the real attempt (fake sockets)."""
-    dial = _Dial(Dialer(), parse_network("tcp"), "")
-    race = Race(dial.attempt, dial.timeout_error, _describe, None)
-    sock, _ = await race.dial_parallel(
-        [TCPAddr(ip, 80) for ip in primaries], [TCPAddr(ip, 80) for ip in fallbacks], delay
-    )
-    return trio.SocketStream(sock)
-
-
-@pytest.mark.parametrize(
-    ("primaries", "fallbacks", "teardown", "ok", "expected"),
-    DIAL_PARALLEL,
-    ids=[f"TestDialParallel-{i}" for i in range(len(DIAL_PARALLEL))],
-)
-async def test_dial_parallel(
-    autojump_clock: trio.testing.MockClock,
-    primaries: list[str],
-    fallbacks: list[str],
-    teardown: str,
-    ok: bool,
-    expected: float,
-) -> None:
-    # "instant" rows use a 60-minute delay: they prove no timer is involved.
-    delay = FOREVER if expected == INSTANT else 0.2
-    net = parallel_net(primaries, fallbacks, teardown)
+@pytest.mark.parametrize("row", DIAL_PARALLEL, ids=DIAL_PARALLEL_IDS)
+async def test_dial_parallel(autojump_clock: trio.testing.MockClock, row: ParallelRow) -> None:
+    net = row.fake_net()
     with net.install():
-        if ok:
-            stream = await dial_parallel(primaries, fallbacks, delay)
-            assert trio.current_time() == expected
+        if row.ok:
+            stream = await row.dial()
+            assert trio.current_time() == row.expected
             net.check(stream)
             await stream.aclose()
         else:
             with pytest.raises(OSError):
-                await dial_parallel(primaries, fallbacks, delay)
-            assert trio.current_time() == expected
+                await row.dial()
+            assert trio.current_time() == row.expected
     net.check()
 
 
-@pytest.mark.parametrize(
-    ("primaries", "fallbacks", "teardown", "ok", "expected"),
-    DIAL_PARALLEL,
-    ids=[f"TestDialParallel-{i}-cancel-5ms" for i in range(len(DIAL_PARALLEL))],
-)
+@pytest.mark.parametrize("row", DIAL_PARALLEL, ids=[f"{go_id}-cancel-5ms" for go_id in DIAL_PARALLEL_IDS])
 async def test_dial_parallel_cancelled_after_5ms(
-    autojump_clock: trio.testing.MockClock,
-    primaries: list[str],
-    fallbacks: list[str],
-    teardown: str,
-    ok: bool,
-    expected: float,
+    autojump_clock: trio.testing.MockClock, row: ParallelRow
 ) -> None:
-    delay = FOREVER if expected == INSTANT else 0.2
-    net = parallel_net(primaries, fallbacks, teardown)
+    net = row.fake_net()
     raised: BaseException | None = None
     stream: trio.SocketStream | None = None
     with net.install(), trio.move_on_after(0.005) as scope:
         try:
-            stream = await dial_parallel(primaries, fallbacks, delay)
+            stream = await row.dial()
         except BaseException as exc:  # record the exact shape, then let it go on
             raised = exc
             if not isinstance(exc, OSError):
                 raise
-    if expected == INSTANT:
+    if row.expected == INSTANT:
         # Finished before the cancellation: the same result as without it.
         assert not scope.cancelled_caught
-        assert (stream is not None) == ok
+        assert (stream is not None) == row.ok
         assert trio.current_time() == 0.0
     else:
         # Cancelled at 5 ms: returned at once, with one bare Cancelled (never a group).

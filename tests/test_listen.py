@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,14 @@ from trionet import Dialer, KeepAliveConfig, ListenConfig, Listener, OpError, TC
 from trionet._listen import listener_backlog
 from trionet._sockopt import IPPROTO_MPTCP, mptcp_available, using_mptcp
 
-from .loopback import ScriptedResolver, open_fds
+from .gotables import (
+    KEEPALIVE_CONFIGS,
+    OS_KEEPALIVE,
+    control_on_conn_setup,
+    expected_keepalive,
+    keepalive_values,
+)
+from .loopback import ScriptedResolver, accept_message, check_close_wakes, open_fds
 
 pytestmark = pytest.mark.loopback
 
@@ -288,9 +294,7 @@ async def test_unix_abstract_name_has_no_file(tmp_path: Path) -> None:
     assert str(ln.addr) == name
     assert not ln.unlink_on_close
     async with await trionet.dial("unix", name) as client:
-        server = await ln.accept()
-        await client.send_all(b"abstract")
-        assert await server.receive_some(100) == b"abstract"
+        server = await accept_message(ln, client, b"abstract")
         await server.aclose()
     await ln.aclose()
 
@@ -303,25 +307,6 @@ async def test_unixgram_listen_packet_does_not_unlink(tmp_path: Path) -> None:
 
 
 # --- Go's TestListenConfigControl -----------------------------------------------------------
-
-
-def control_on_conn_setup(seen: list[tuple[str, str]]) -> Callable[[str, str, trio.socket.SocketType], None]:
-    """Go's controlOnConnSetup: reject ambiguous networks, set TTL/hop limit, read SO_ERROR."""
-
-    def control(network: str, address: str, sock: trio.socket.SocketType) -> None:
-        seen.append((network, address))
-        if network in ("tcp", "udp", "ip"):
-            raise ValueError("ambiguous network: " + network)
-        if network.startswith("unix"):
-            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
-        elif network.endswith("4"):
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
-        elif network.endswith("6"):
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 1)
-        else:
-            raise ValueError("unknown network: " + network)
-
-    return control
 
 
 def _check_hops(sock: trio.socket.SocketType, ctrl_network: str) -> None:
@@ -396,15 +381,7 @@ async def test_close_twice_is_go_error_aclose_twice_is_fine() -> None:
 
 async def test_closing_wakes_a_blocked_accept() -> None:
     ln = await trionet.listen("tcp", "127.0.0.1:0")
-
-    async def close_soon() -> None:
-        await trio.sleep(0.01)
-        await ln.aclose()
-
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(close_soon)
-        with pytest.raises(trio.ClosedResourceError):
-            await ln.accept()
+    await check_close_wakes(ln, ln.accept)
 
 
 async def test_closing_listener_can_listen_again_at_once() -> None:
@@ -433,33 +410,6 @@ async def test_closing_listener_can_listen_again_at_once() -> None:
 
 # --- keep-alive on accepted connections (Go's TestTCPConnKeepAliveConfigListener) -------------
 
-KEEPALIVE_ROWS = [
-    (5, 3, 10),
-    (0, 0, 0),
-    (-1, -1, -1),
-    (-1, 3, 10),
-    (5, -1, 10),
-    (5, 3, -1),
-    (-1, -1, 10),
-    (-1, 3, -1),
-    (5, -1, -1),
-    (0, 3, 10),
-    (5, 0, 10),
-    (5, 3, 0),
-    (0, 0, 10),
-    (0, 3, 0),
-    (5, 0, 0),
-]
-
-
-def _keepalive(sock: trio.socket.SocketType) -> tuple[int, int, int, int]:
-    return (
-        sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
-        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
-        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
-        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
-    )
-
 
 async def _accepted(lc: ListenConfig) -> tuple[trio.SocketStream, trio.SocketStream]:
     async with await lc.listen("tcp", "127.0.0.1:0") as ln:
@@ -467,26 +417,13 @@ async def _accepted(lc: ListenConfig) -> tuple[trio.SocketStream, trio.SocketStr
         return client, await ln.accept()
 
 
-@pytest.mark.parametrize(("idle", "interval", "count"), KEEPALIVE_ROWS)
+@pytest.mark.parametrize(("idle", "interval", "count"), KEEPALIVE_CONFIGS)
 async def test_keepalive_config_listener(idle: int, interval: int, count: int) -> None:
-    with socket.socket() as fresh:  # "the value before the call"
-        old = (
-            fresh.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
-            fresh.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
-            fresh.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
-        )
     config = KeepAliveConfig(enable=True, idle=idle, interval=interval, count=count)
     client, server = await _accepted(ListenConfig(keep_alive=15, keep_alive_config=config))
-    expect = (
-        1,
-        {0: 15, -1: old[0]}.get(idle, idle),
-        {0: 15, -1: old[1]}.get(interval, interval),
-        {0: 9, -1: old[2]}.get(count, count),
-    )
-    assert _keepalive(server.socket) == expect
-    assert server.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
-    await client.aclose()
-    await server.aclose()
+    async with client, server:
+        assert keepalive_values(server.socket) == expected_keepalive(idle, interval, count)
+        assert server.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
 
 
 @pytest.mark.parametrize(
@@ -496,16 +433,13 @@ async def test_keepalive_config_listener(idle: int, interval: int, count: int) -
         (0, (1, 15, 15, 9)),
         (5, (1, 5, 15, 9)),
         (1.5, (1, 2, 15, 9)),
-        (-1, (0, 7200, 75, 9)),
+        (-1, OS_KEEPALIVE),  # left alone: the kernel's own defaults
     ],
 )
 async def test_listen_config_keep_alive_table(keep_alive: float | None, expect: tuple[int, ...]) -> None:
     client, server = await _accepted(ListenConfig(keep_alive=keep_alive, multipath_tcp=False))
-    got = _keepalive(server.socket)
-    # keep_alive=-1 leaves the socket alone: compare with the kernel's own defaults.
-    assert got == expect if keep_alive != -1 else got[0] == 0
-    await client.aclose()
-    await server.aclose()
+    async with client, server:
+        assert keepalive_values(server.socket) == expect
 
 
 # --- SO_REUSEPORT ---------------------------------------------------------------------------
@@ -588,9 +522,7 @@ async def test_mptcp_listener_accepts_mptcp_and_plain_clients(monkeypatch: pytes
         assert ln.addr.network == "tcp"
         for multipath in (True, False):
             client = await Dialer(multipath_tcp=multipath).dial("tcp", str(ln.addr))
-            server = await ln.accept()
-            await client.send_all(b"MPTCP TEST")
-            assert await server.receive_some(100) == b"MPTCP TEST"
+            server = await accept_message(ln, client, b"MPTCP TEST")
             assert using_mptcp(server.socket) is multipath
             assert using_mptcp(client.socket) is multipath
             await client.aclose()
@@ -775,7 +707,7 @@ async def test_keepalive_is_set_per_accept_when_the_listener_does_not_carry_it()
     async with ln:
         client = await trionet.dial("tcp", str(ln.addr))
         server = await ln.accept()
-        assert _keepalive(server.socket) == (1, 4, 5, 6)
+        assert keepalive_values(server.socket) == (1, 4, 5, 6)
         await client.aclose()
         await server.aclose()
 

@@ -18,6 +18,8 @@ import trionet
 from trionet import Dialer, IPAddr, OpError, PacketConn, TCPAddr, UDPAddr, UnixAddr
 from trionet._packetconn import _strip_ipv4_header
 
+from .loopback import check_close_wakes
+
 pytestmark = pytest.mark.loopback
 
 
@@ -147,15 +149,7 @@ async def test_closed_conn_raises_closed_resource_error() -> None:
 
 async def test_closing_wakes_a_blocked_receive() -> None:
     pc = await trionet.listen_packet("udp", "127.0.0.1:0")
-
-    async def close_soon() -> None:
-        await trio.sleep(0.01)
-        await pc.aclose()
-
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(close_soon)
-        with pytest.raises(trio.ClosedResourceError):
-            await pc.receive_from()
+    await check_close_wakes(pc, pc.receive_from)
 
 
 async def test_concurrent_receivers_get_trios_busy_resource_error() -> None:

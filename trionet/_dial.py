@@ -30,7 +30,7 @@ from ._addrlist import addr_list_now, parse_local_addr, resolve_addr_list
 from ._deadline import check_duration, own_deadline
 from ._errors import AddrError, DNSError, OpError, SyscallError, UnknownNetworkError, io_timeout
 from ._happy_eyeballs import Race, partition
-from ._network import Network, parse_network
+from ._network import Network, ctrl_network, parse_network
 from ._packetconn import PacketConn
 from ._resolver import Resolver, default_resolver
 from ._sockopt import (
@@ -122,15 +122,14 @@ class Dialer:
         check_duration("timeout", self.timeout)
         check_duration("deadline", self.deadline)
         check_duration("fallback_delay", self.fallback_delay)
-        check_keep_alive(self.keep_alive)
+        check_keep_alive(self.keep_alive, self.keep_alive_config)
         if self.local_addr is not None and not isinstance(  # pyright: ignore[reportUnnecessaryIsInstance]
             self.local_addr, str | TCPAddr | UDPAddr | IPAddr | UnixAddr
         ):
             raise TypeError(f"local_addr must be an address, a string or None, not {self.local_addr!r}")
-        if self.keep_alive_config is not None and not isinstance(  # pyright: ignore[reportUnnecessaryIsInstance]
-            self.keep_alive_config, KeepAliveConfig
-        ):
-            raise TypeError(f"keep_alive_config must be a KeepAliveConfig, not {self.keep_alive_config!r}")
+        if self.control is not None and not callable(self.control):
+            # Fail at construction, not at the first dial (ListenConfig does the same).
+            raise TypeError(f"control must be callable or None, not {self.control!r}")
 
     def multipath_tcp_enabled(self) -> bool:
         """Whether MPTCP will be requested for TCP dials (Go's ``Dialer.MultipathTCP``).
@@ -397,7 +396,7 @@ class _Dial:
             raise self.op_error(addr, SyscallError("setsockopt", exc)) from None
         if self.d.control is not None:
             try:
-                self.d.control(_ctrl_network(net, family), str(addr), sock)
+                self.d.control(ctrl_network(net, family), str(addr), sock)
             except Exception as exc:
                 raise self.op_error(addr, exc) from exc
 
@@ -460,13 +459,6 @@ def _favorite_family(net: Network, local: Addr | None, remote: Addr) -> int:
     if local_v4 and _is_ipv4_addr(remote):
         return _stdlib_socket.AF_INET
     return _stdlib_socket.AF_INET6
-
-
-def _ctrl_network(net: Network, family: int) -> str:
-    """The network ``control`` sees: never an ambiguous ``tcp``/``udp``/``ip``."""
-    if net.is_unix or net.afnet[-1] in "46":
-        return net.afnet
-    return net.afnet + ("4" if family == _stdlib_socket.AF_INET else "6")
 
 
 # The address values are immutable and IP-literal dials return the same cached objects each

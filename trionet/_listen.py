@@ -26,7 +26,7 @@ import trio
 from ._address import IP, Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, is_wildcard, sockaddr_for
 from ._addrlist import HostResolver, resolve_addr_list
 from ._errors import AddrError, OpError, SyscallError, UnknownNetworkError
-from ._network import Network, parse_network
+from ._network import Network, ctrl_network, parse_network
 from ._packetconn import ClosedError, PacketConn, addr_from_sockaddr
 from ._resolver import default_resolver
 from ._sockopt import (
@@ -140,13 +140,6 @@ def _listen_family(net: Network, la: Addr) -> tuple[int, bool]:
     return (_stdlib_socket.AF_INET if ip is None or is_ipv4(ip) else _stdlib_socket.AF_INET6), False
 
 
-def _ctrl_network(net: Network, family: int) -> str:
-    """Go's ``netFD.ctrlNetwork``: never an ambiguous ``tcp``/``udp``/``ip``."""
-    if net.is_unix or net.afnet[-1] in "46":
-        return net.afnet
-    return net.afnet + ("4" if family == _stdlib_socket.AF_INET else "6")
-
-
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ListenConfig:
@@ -189,11 +182,7 @@ class ListenConfig:
     backlog: int | None = None
 
     def __post_init__(self) -> None:
-        check_keep_alive(self.keep_alive)
-        if self.keep_alive_config is not None and not isinstance(  # pyright: ignore[reportUnnecessaryIsInstance]
-            self.keep_alive_config, KeepAliveConfig
-        ):
-            raise TypeError(f"keep_alive_config must be a KeepAliveConfig, not {self.keep_alive_config!r}")
+        check_keep_alive(self.keep_alive, self.keep_alive_config)
         if self.control is not None and not callable(self.control):
             raise TypeError(f"control must be callable or None, not {self.control!r}")
         if self.backlog is not None:
@@ -325,7 +314,7 @@ class ListenConfig:
                 raise fail(SyscallError("setsockopt", exc)) from None
             if self.control is not None:
                 try:
-                    self.control(_ctrl_network(net, family), str(la), sock)
+                    self.control(ctrl_network(net, family), str(la), sock)
                 except Exception as exc:
                     raise fail(exc) from exc
             try:

@@ -117,6 +117,17 @@ def _parse_network(network: str, needs_proto: bool) -> Network:
     return Network(network, afnet, proto, _IP[afnet], socket.SOCK_RAW)
 
 
+def ctrl_network(net: Network, family: int) -> str:
+    """The network a ``control`` hook sees (Go's ``netFD.ctrlNetwork``), for dialers and listeners.
+
+    Never an ambiguous ``tcp``/``udp``/``ip``: those get the suffix of the socket's *family*
+    (``"tcp4"``, ``"udp6"``); unix networks and the ``4``/``6`` networks are passed unchanged.
+    """
+    if net.is_unix or net.afnet[-1] in "46":
+        return net.afnet
+    return net.afnet + ("4" if family == socket.AF_INET else "6")
+
+
 def lookup_protocol(name: str, protocols_file: str = "/etc/protocols") -> int:
     """The IP protocol number for *name* (case-insensitive), from the protocols file or Go's table.
 

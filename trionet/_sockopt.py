@@ -85,11 +85,17 @@ class KeepAliveConfig:
                 )
 
 
-def check_keep_alive(value: float | None) -> None:
-    """Validate a ``keep_alive`` duration at construction time."""
-    check_duration("keep_alive", value)
-    if value is not None and math.ceil(value) > _MAX_KEEPALIVE_SECONDS:
-        raise ValueError(f"keep_alive must be at most {_MAX_KEEPALIVE_SECONDS} seconds, not {value!r}")
+def check_keep_alive(keep_alive: float | None, keep_alive_config: KeepAliveConfig | None) -> None:
+    """Validate the ``keep_alive`` and ``keep_alive_config`` options at construction time.
+
+    ``Dialer`` and ``ListenConfig`` take the same two options with the same meaning, so
+    they share this check and raise the same errors.
+    """
+    check_duration("keep_alive", keep_alive)
+    if keep_alive is not None and math.ceil(keep_alive) > _MAX_KEEPALIVE_SECONDS:
+        raise ValueError(f"keep_alive must be at most {_MAX_KEEPALIVE_SECONDS} seconds, not {keep_alive!r}")
+    if keep_alive_config is not None and not isinstance(keep_alive_config, KeepAliveConfig):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise TypeError(f"keep_alive_config must be a KeepAliveConfig, not {keep_alive_config!r}")
 
 
 def _seconds(value: float | None, default: int) -> int | None:

@@ -1,0 +1,87 @@
+"""Go's test tables and helpers that more than one test module ports.
+
+Each name says which Go test or helper it comes from (``src/net/*_test.go``). Nothing here opens a
+connection: the only socket made is a fresh, unconnected TCP socket whose defaults are read.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Final
+
+import trio
+
+# Go's TestTCPConnKeepAliveConfigDialer and TestTCPConnKeepAliveConfigListener share this table:
+# (idle, interval, count) of an enabled KeepAliveConfig; 0 → Go's default, -1 → left untouched.
+KEEPALIVE_CONFIGS: Final = [
+    (5, 3, 10),
+    (0, 0, 0),
+    (-1, -1, -1),
+    (-1, 3, 10),
+    (5, -1, 10),
+    (5, 3, -1),
+    (-1, -1, 10),
+    (-1, 3, -1),
+    (5, -1, -1),
+    (0, 3, 10),
+    (5, 0, 10),
+    (5, 3, 0),
+    (0, 0, 10),
+    (0, 3, 0),
+    (5, 0, 0),
+]
+
+
+def keepalive_values(sock: socket.socket | trio.socket.SocketType) -> tuple[int, int, int, int]:
+    """``(SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT)`` as the kernel reports them."""
+    return (
+        sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+    )
+
+
+def _fresh_keepalive() -> tuple[int, int, int, int]:
+    with socket.socket() as fresh:
+        return keepalive_values(fresh)
+
+
+#: A fresh TCP socket's keep-alive settings: what "left untouched" must keep. Read from the
+#: kernel like Go's tests read "the value before the call" (on Linux: off, 7200 s, 75 s, 9).
+OS_KEEPALIVE: Final = _fresh_keepalive()
+
+
+def expected_keepalive(idle: int, interval: int, count: int) -> tuple[int, int, int, int]:
+    """What :func:`keepalive_values` must read after an enabled ``KeepAliveConfig(idle, interval,
+    count)`` from :data:`KEEPALIVE_CONFIGS` was applied: 0 is Go's default (15 s, 15 s, 9 probes),
+    a negative value keeps :data:`OS_KEEPALIVE`'s, anything else is used as is."""
+    _, os_idle, os_interval, os_count = OS_KEEPALIVE
+
+    def pick(value: int, default: int, os_value: int) -> int:
+        return default if value == 0 else os_value if value < 0 else value
+
+    return (1, pick(idle, 15, os_idle), pick(interval, 15, os_interval), pick(count, 9, os_count))
+
+
+def control_on_conn_setup(seen: list[tuple[str, str]]) -> Callable[[str, str, trio.socket.SocketType], None]:
+    """Go's controlOnConnSetup: reject ambiguous networks, set TTL/hop limit, read SO_ERROR.
+
+    Every call's ``(network, address)`` is appended to *seen*.
+    """
+
+    def control(network: str, address: str, sock: trio.socket.SocketType) -> None:
+        seen.append((network, address))
+        if network in ("tcp", "udp", "ip"):
+            raise ValueError("ambiguous network: " + network)
+        if network.startswith("unix"):
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        elif network.endswith("4"):
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
+        elif network.endswith("6"):
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 1)
+        else:
+            raise ValueError("unknown network: " + network)
+
+    return control
