@@ -121,7 +121,7 @@ def _rows(events: Sequence[Event]) -> tuple[list[_Row], list[str], float]:
 
 def _axis(span: float, width: int) -> tuple[float, int]:
     """A round axis length in seconds covering *span*, and the number of ticks."""
-    span_ms = max(span * 1000, 0.001)
+    span_ms = max(span * 1000, 1.0)  # a dial that took no time still gets a readable 1 ms axis
     exponent = 10.0 ** math.floor(math.log10(span_ms))
     for factor in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10):
         step = factor * exponent

@@ -21,6 +21,7 @@ jumps straight to the next deadline. Times printed by the examples are therefore
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import socket
 from collections.abc import Iterable, Iterator
@@ -118,3 +119,31 @@ def timeline(events: Iterable[trace.Event], ports: Iterable[int] = ()) -> None:
         if isinstance(event, trace.AttemptStart) and event.deadline != math.inf:
             extra = f"  (deadline {event.deadline:g})"
         print(f"{event.time:6.3f}  {text}{extra}")
+
+
+def picture(events: Iterable[trace.Event], ports: Iterable[int] = ()) -> None:
+    """Draw *events* as ``trionet dial --trace`` does (bars on a time axis); *ports* as ``PORT``.
+
+    The events are rewritten before drawing (addresses, and errors as their text), so the
+    columns are laid out for ``PORT`` and the picture does not depend on the port drawn.
+    """
+    from trionet._timeline import render
+
+    def hide(text: str) -> str:
+        for port in ports:
+            text = text.replace(f":{port}", ":PORT")
+        return text
+
+    rewritten: list[trace.Event] = []
+    for event in events:
+        changes: dict[str, object] = {}
+        for item in dataclasses.fields(event):
+            value = getattr(event, item.name)
+            if isinstance(value, str):
+                changes[item.name] = hide(value)
+            elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+                changes[item.name] = tuple(hide(v) for v in value)
+            elif isinstance(value, BaseException):
+                changes[item.name] = OSError(hide(str(value)))
+        rewritten.append(dataclasses.replace(event, **changes))  # type: ignore[arg-type]
+    print("\n".join(line.rstrip() for line in render(rewritten, width=40).splitlines()))
