@@ -11,9 +11,11 @@ NOERROR/NODATA; an unknown name gets NXDOMAIN. Per-name behaviours (``fake.behav
 ``silent``                 no reply at all
 ``slow``                   the answer after ``fake.delay`` seconds
 ``garbage``                only garbage bytes (UDP)
-``garbage-first``, ``wrong-id-first``, ``wrong-question-first``, ``spoof-first``
-                           that bogus reply first (``spoof``: the right ID and question with a
-                           bogus 192.0.2.66 answer, sent from another socket), then the answer
+``garbage-first``, ``wrong-id-first``, ``wrong-question-first``, ``spoof-first``,
+``spoof-addr-first``       that bogus reply first, then the answer. ``spoof``: the right ID
+                           and question with a bogus 192.0.2.66 answer, sent from another port
+                           of the server's address (``spoof-addr``: from the server's port on
+                           127.0.0.2, IPv4 only); ``spoofs_sent`` counts them
 ``oversized``              the answer padded to > 1232 bytes without TC (UDP)
 ``lame``                   NOERROR, no answer, no RA/AA flags (Go's lame referral)
 
@@ -38,9 +40,19 @@ import trio
 __all__ = ["FakeDNS"]
 
 
+@dataclass(frozen=True)
+class Received:
+    """One query as it arrived: transport, the client's (host, port), the parsed message."""
+
+    transport: str
+    peer: tuple[str, int]
+    message: dns.message.Message
+
+
 @dataclass
 class FakeDNS:
-    """The fake server; ``queries`` records ``(transport, name, type)`` for each query seen."""
+    """The fake server; ``queries`` records ``(transport, name, type)`` for each query seen,
+    ``received`` the whole query with the client's address."""
 
     host: str = "127.0.0.1"
     delay: float = 10.0
@@ -51,6 +63,8 @@ class FakeDNS:
     )
     queries: list[tuple[str, str, str]] = field(default_factory=list[tuple[str, str, str]])
     port: int = 0
+    received: list[Received] = field(default_factory=list[Received])
+    spoofs_sent: int = 0
 
     @property
     def address(self) -> str:
@@ -117,6 +131,7 @@ class FakeDNS:
         q = query.question[0]
         how = self._how(q)
         self.queries.append(("udp", q.name.to_text(), dns.rdatatype.to_text(q.rdtype)))
+        self.received.append(Received("udp", (str(peer[0]), int(peer[1])), query))
         if how == "silent":
             return
         if how == "slow":
@@ -135,12 +150,14 @@ class FakeDNS:
             bogus = dns.message.make_response(other)
             bogus.answer.append(dns.rrset.from_text("other.test.", 60, "IN", "A", "192.0.2.66"))
             await sock.sendto(bogus.to_wire(), peer)
-        if how == "spoof-first":
+        if how in ("spoof-first", "spoof-addr-first"):
             bogus = dns.message.make_response(query)
             bogus.answer.append(dns.rrset.from_text(q.name, 60, "IN", q.rdtype, _bogus(q.rdtype)))
+            source = (self.host, 0) if how == "spoof-first" else ("127.0.0.2", self.port)
             with trio.socket.socket(sock.family, socket.SOCK_DGRAM) as other_sock:
-                await other_sock.bind((self.host, 0))
+                await other_sock.bind(source)
                 await other_sock.sendto(bogus.to_wire(), peer)
+            self.spoofs_sent += 1
             await trio.sleep(0.01)  # let the spoofed datagram arrive first
         resp = self._answer(query, how)
         if how == "truncate":
@@ -163,6 +180,8 @@ class FakeDNS:
                 q = query.question[0]
                 how = self._how(q)
                 self.queries.append(("tcp", q.name.to_text(), dns.rdatatype.to_text(q.rdtype)))
+                peer = stream.socket.getpeername()
+                self.received.append(Received("tcp", (str(peer[0]), int(peer[1])), query))
                 if how == "silent":
                     await trio.sleep_forever()
                 if how == "slow":

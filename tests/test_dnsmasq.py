@@ -135,3 +135,20 @@ async def test_use_vc(dnsmasq: int, tmp_path: Path) -> None:
         hosts_file=str(tmp_path / "hosts"),
     )
     assert await r.lookup_ip_addr("dual.test.") == [IPAddr("::1"), IPAddr("127.0.0.1")]
+
+
+@pytest.mark.parametrize(
+    "options", ["single-request-reopen", "trust-ad edns0", "rotate attempts:2"], ids=lambda o: o.split()[0]
+)
+async def test_resolv_conf_options(dnsmasq: int, tmp_path: Path, options: str) -> None:
+    # The options the issue names, against a real server on both loopback families.
+    (tmp_path / "resolv.conf").write_text(f"search test\noptions timeout:2 {options}\n")
+    (tmp_path / "hosts").write_text("")
+    r = Resolver(
+        nameservers=[f"127.0.0.1:{dnsmasq}", f"[::1]:{dnsmasq}"],
+        resolv_conf=str(tmp_path / "resolv.conf"),
+        hosts_file=str(tmp_path / "hosts"),
+    )
+    for _ in range(2):  # with rotate, the second lookup starts at the other server
+        assert await r.lookup_ip_addr("dual") == [IPAddr("::1"), IPAddr("127.0.0.1")]
+        assert await r.lookup_host("v4only") == ["127.0.0.2"]

@@ -6,15 +6,20 @@ Every Resolver here has explicit loopback nameservers and private resolv.conf/ho
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+import os
+import socket
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
+import dns.flags
 import pytest
 import trio
 import trio.testing
 
 import trionet
 from trionet import DNSError, IPAddr, OpError, Resolver
+from trionet._dnsconfig import NSSwitch, ResolvConf
 from trionet._resolver import MX, NS, SRV
 
 from .dnsfake import FakeDNS
@@ -405,3 +410,376 @@ def test_default_resolver_reads_nothing_at_import() -> None:
     r = trionet.default_resolver
     assert r._resolv._conf is None  # pyright: ignore[reportPrivateUsage]
     assert not r._hosts_cache._loaded  # pyright: ignore[reportPrivateUsage]
+
+
+# -- the wire: EDNS0, flags, random IDs and ports, replies from elsewhere ------------------------
+async def test_queries_carry_edns0_rd_random_ids_and_ports(make: MakeResolver, fake: FakeDNS) -> None:
+    r = make()
+    for _ in range(8):
+        await r.lookup_ip_addr("v4.test.", network="ip4")
+    got = fake.received
+    assert len(got) == 8
+    for q in got:
+        assert (q.message.edns, q.message.payload) == (0, 1232)  # EDNS0, Go's maxDNSPacketSize
+        assert q.message.flags & dns.flags.RD
+        assert not q.message.flags & dns.flags.AD  # no trust-ad
+        assert q.peer[0] == "127.0.0.1"
+        assert q.peer[1] != fake.port
+    # A fresh socket per query: the kernel gives each a random port; IDs come from secrets.
+    assert len({q.peer[1] for q in got}) > 1
+    assert len({q.message.id for q in got}) > 1
+
+
+@pytest.mark.parametrize(("options", "ad"), [("trust-ad", True), ("edns0", False), ("edns0 trust-ad", True)])
+async def test_trust_ad_and_edns0_options(make: MakeResolver, fake: FakeDNS, options: str, ad: bool) -> None:
+    r = make(conf=f"options {options} timeout:1\n")
+    assert await r.lookup_ip_addr("v4.test.", network="ip4") == [IPAddr("127.0.0.2")]
+    (q,) = fake.received
+    assert bool(q.message.flags & dns.flags.AD) is ad  # trust-ad: the AD bit in queries (Go)
+    assert (q.message.edns, q.message.payload) == (0, 1232)  # edns0: always on anyway (Go)
+
+
+@pytest.mark.parametrize("how", ["spoof-first", "spoof-addr-first"], ids=["other-port", "other-address"])
+async def test_udp_reply_from_elsewhere_is_ignored(make: MakeResolver, fake: FakeDNS, how: str) -> None:
+    # The forged reply has our ID and our question and arrives first, but from another port
+    # (or address) than the server's; the connected socket never sees it.
+    fake.behave("target.test", how).add("target.test", "A", "10.5.5.5")
+    assert await make().lookup_ip_addr("target.test.", network="ip4") == [IPAddr("10.5.5.5")]
+    assert fake.spoofs_sent == 1
+
+
+async def test_single_request_reopen(
+    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock
+) -> None:
+    # Go treats single-request-reopen as single-request: A, then AAAA. glibc's "reopen" part
+    # (a new socket for the second query) is what trionet always does.
+    fake.delay = 1.0
+    fake.behave("seq.test", "slow").add("seq.test", "A", "10.8.8.8")
+    assert await make(conf="options single-request-reopen\n").lookup_ip_addr("seq.test.") == [
+        IPAddr("10.8.8.8")
+    ]
+    assert trio.current_time() == 2.0
+    assert fake.asked() == [("seq.test.", "A"), ("seq.test.", "AAAA")]
+    a, aaaa = fake.received
+    assert a.peer[1] != aaaa.peer[1]
+
+
+async def test_dns_over_tcp_connect_refused(make: MakeResolver) -> None:
+    with trio.socket.socket() as s:  # a TCP port with nobody listening
+        await s.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{s.getsockname()[1]}"
+    with pytest.raises(DNSError) as info:
+        await make(conf="options use-vc attempts:1\n", servers=[dead]).lookup_ip_addr(
+            "x.test.", network="ip4"
+        )
+    # Go's resolver dials with a zero Dialer: no source address in the text.
+    assert str(info.value) == f"lookup x.test. on {dead}: dial tcp {dead}: connect: connection refused"
+    assert info.value.is_temporary
+    assert not info.value.is_not_found
+
+
+# -- Go's localhost rules ------------------------------------------------------------------------
+async def test_localhost_follows_the_search_list(make: MakeResolver, fake: FakeDNS) -> None:
+    # Go's pure resolver has no built-in localhost (golang/go#22826 is open): without a hosts
+    # entry, "localhost" (no dots, ndots:1) is tried with the search suffixes first, then as is
+    # (golang/go#32017).
+    r = make(conf="search corp.test\noptions timeout:1 attempts:1\n")
+    with pytest.raises(DNSError, match=r"^lookup localhost on .*: no such host$"):
+        await r.lookup_ip_addr("localhost", network="ip4")
+    assert fake.asked() == [("localhost.corp.test.", "A"), ("localhost.", "A")]
+
+
+async def test_localhost_in_hosts_file_only_unrooted(make: MakeResolver, fake: FakeDNS) -> None:
+    # Go's absDomainName roots only names with a dot inside: "localhost" is stored as is, so
+    # the hosts file answers "localhost" and "LOCALHOST" but not "localhost.", which goes to DNS.
+    r = make(hosts="127.0.0.1 localhost\n::1 localhost\n")
+    assert await r.lookup_host("LOCALHOST") == ["127.0.0.1", "::1"]
+    assert await r.lookup_ip("ip6", "localhost") == [ipaddress.IPv6Address("::1")]
+    assert fake.queries == []
+    with pytest.raises(DNSError, match=r"no such host$"):
+        await r.lookup_ip_addr("localhost.", network="ip4")
+    assert fake.asked() == [("localhost.", "A")]
+
+
+# -- module-level functions, default_resolver, Dialer and ListenConfig ----------------------------
+@pytest.fixture
+async def default_to_fake(fake: FakeDNS, tmp_path: Path) -> AsyncIterator[Resolver]:
+    """trionet.default_resolver pointed at the fake server and private files, then restored
+    (Go programs do the same with ``net.DefaultResolver``'s fields)."""
+    r = trionet.default_resolver
+    saved = (r.prefer_python, r.strict_errors, r.nameservers, r.resolv_conf, r.hosts_file)
+    (tmp_path / "default-resolv.conf").write_text(DEFAULT_CONF)
+    (tmp_path / "default-hosts").write_text("10.0.0.9 nine.test\n")
+    r.nameservers = [fake.address]
+    r.resolv_conf = str(tmp_path / "default-resolv.conf")
+    r.hosts_file = str(tmp_path / "default-hosts")
+    try:
+        yield r
+    finally:
+        r.prefer_python, r.strict_errors, r.nameservers, r.resolv_conf, r.hosts_file = saved
+
+
+async def test_module_level_lookups_use_default_resolver(default_to_fake: Resolver, fake: FakeDNS) -> None:
+    fake.add("alias.test", "CNAME", "dual.test.")
+    fake.add("mx.test", "MX", "10 mail.test.")
+    fake.add("_sip._udp.srv.test", "SRV", "0 0 5060 sip.test.")
+    fake.add("ns.test", "NS", "ns1.test.")
+    fake.add("txt.test", "TXT", '"hello"')
+    fake.add("5.5.0.10.in-addr.arpa", "PTR", "five.test.")
+    assert await trionet.lookup_host("dual.test") == ["::1", "127.0.0.1"]
+    assert await trionet.lookup_host("nine.test") == ["10.0.0.9"]  # the default resolver's hosts file
+    assert await trionet.lookup_ip_addr("dual.test", network="ip4") == [IPAddr("127.0.0.1")]
+    assert await trionet.lookup_ip("ip6", "dual.test") == [ipaddress.IPv6Address("::1")]
+    assert await trionet.lookup_port("udp", "domain") == 53
+    assert await trionet.lookup_cname("alias.test") == "dual.test."
+    assert await trionet.lookup_srv("sip", "udp", "srv.test") == (
+        "_sip._udp.srv.test.",
+        [SRV("sip.test.", 5060, 0, 0)],
+    )
+    assert await trionet.lookup_mx("mx.test") == [MX("mail.test.", 10)]
+    assert await trionet.lookup_ns("ns.test") == [NS("ns1.test.")]
+    assert await trionet.lookup_txt("txt.test") == ["hello"]
+    assert await trionet.lookup_addr("10.0.5.5") == ["five.test."]
+    assert await trionet.lookup_addr("10.0.0.9") == ["nine.test."]
+    with pytest.raises(DNSError, match=rf"^lookup nope.test on {fake.address}: no such host$"):
+        await trionet.lookup_host("nope.test")
+    assert ("mx.test.", "MX") in fake.asked()
+    assert ("5.5.0.10.in-addr.arpa.", "PTR") in fake.asked()
+
+
+async def test_module_level_resolve_addrs_use_default_resolver(
+    default_to_fake: Resolver, fake: FakeDNS
+) -> None:
+    # Go's Resolve*Addr: IPv4 preferred unless the address is an IPv6 literal.
+    assert await trionet.resolve_tcp_addr("tcp", "dual.test:http") == trionet.TCPAddr("127.0.0.1", 80)
+    assert await trionet.resolve_tcp_addr("", "dual.test:80") == trionet.TCPAddr("127.0.0.1", 80)
+    assert await trionet.resolve_udp_addr("udp6", "dual.test:53") == trionet.UDPAddr("::1", 53)
+    assert await trionet.resolve_ip_addr("ip", "dual.test") == IPAddr("127.0.0.1")
+    assert await trionet.resolve_ip_addr("ip6", "dual.test") == IPAddr("::1")
+    assert await trionet.resolve_ip_addr("ip4:icmp", "v4.test") == IPAddr("127.0.0.2")
+    with pytest.raises(DNSError, match=r"^lookup nope.test on .*: no such host$"):
+        await trionet.resolve_udp_addr("udp", "nope.test:53")
+    with pytest.raises(DNSError, match=r"^lookup v4.test on .*: no such host$"):
+        await trionet.resolve_tcp_addr("tcp6", "v4.test:80")  # only AAAA is asked (Go #45024)
+    assert ("dual.test.", "AAAA") in fake.asked()
+
+
+async def test_dialer_and_listen_use_default_resolver(default_to_fake: Resolver, fake: FakeDNS) -> None:
+    fake.add("svc.test", "A", "127.0.0.1")
+    listener = await trionet.listen("tcp", "svc.test:0")  # Go: ListenConfig always uses DefaultResolver
+    async with listener:
+        assert isinstance(listener.addr, trionet.TCPAddr)
+        assert listener.addr.ip == ipaddress.IPv4Address("127.0.0.1")
+        stream = await trionet.dial("tcp", f"svc.test:{listener.addr.port}")  # Dialer(resolver=None)
+        await stream.aclose()
+    assert fake.asked().count(("svc.test.", "A")) == 2
+
+
+# -- the system path (getaddrinfo), reached through trio's hostname-resolver hook ----------------
+class SystemStub(trio.abc.HostnameResolver):
+    """Stands in for libc behind trio.socket.getaddrinfo/getnameinfo: nothing leaves the process."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object, int, int]] = []
+
+    async def getaddrinfo(
+        self,
+        host: bytes | None,
+        port: bytes | str | int | None,
+        family: int = 0,
+        type: int = 0,  # noqa: A002 - trio.abc.HostnameResolver's parameter name
+        proto: int = 0,
+        flags: int = 0,
+    ) -> list[Any]:
+        self.calls.append(("getaddrinfo", host, family, flags))
+        if host == b"hang.test":
+            await trio.sleep_forever()
+        if host == b"again.test":
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        if host not in (b"sys.test", b"localhost"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        canon = "canonical.sys.test" if flags & socket.AI_CANONNAME else ""
+        rows = [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, canon, ("127.0.0.1", 0)),
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", 0, 0, 0)),
+        ]
+        return [row for row in rows if family in (0, row[0])]
+
+    async def getnameinfo(
+        self, sockaddr: tuple[str, int] | tuple[str, int, int, int], flags: int
+    ) -> tuple[str, str]:
+        self.calls.append(("getnameinfo", sockaddr[0], 0, flags))
+        if sockaddr[0] != "127.0.0.1":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return "sys.test", "0"
+
+
+@pytest.fixture
+async def system() -> AsyncIterator[SystemStub]:
+    stub = SystemStub()
+    previous = trio.socket.set_custom_hostname_resolver(stub)
+    try:
+        yield stub
+    finally:
+        trio.socket.set_custom_hostname_resolver(previous)
+
+
+async def test_system_path_prefer_python_false(make: MakeResolver, fake: FakeDNS, system: SystemStub) -> None:
+    fake.add("mx.test", "MX", "10 mail.test.")
+    r = make(prefer_python=False, hosts="10.9.9.9 sys.test\n")
+    assert await r.lookup_ip_addr("sys.test") == [IPAddr("127.0.0.1"), IPAddr("::1")]  # libc's order
+    assert await r.lookup_ip_addr("sys.test", network="ip6") == [IPAddr("::1")]
+    assert await r.lookup_host("sys.test") == ["127.0.0.1", "::1"]  # our hosts file is not read
+    assert await r.lookup_cname("sys.test") == "canonical.sys.test."
+    assert await r.lookup_addr("127.0.0.1") == ["sys.test."]
+    assert [(c[0], c[1], c[2]) for c in system.calls] == [
+        ("getaddrinfo", b"sys.test", 0),
+        ("getaddrinfo", b"sys.test", socket.AF_INET6),
+        ("getaddrinfo", b"sys.test", 0),
+        ("getaddrinfo", b"sys.test", 0),
+        ("getnameinfo", "127.0.0.1", 0),
+    ]
+    assert system.calls[3][3] & socket.AI_CANONNAME
+    assert await r.lookup_mx("mx.test") == [MX("mail.test.", 10)]  # MX and co. stay pure (Go)
+    assert fake.asked() == [("mx.test.", "MX")]
+
+
+async def test_system_path_errors(make: MakeResolver, fake: FakeDNS, system: SystemStub) -> None:
+    r = make(prefer_python=False)
+    with pytest.raises(DNSError) as info:
+        await r.lookup_ip_addr("nosuch.test")
+    assert str(info.value) == "lookup nosuch.test: no such host"  # libc names no server
+    assert (info.value.is_not_found, info.value.is_temporary) == (True, False)
+    with pytest.raises(DNSError) as info:
+        await r.lookup_ip_addr("again.test")
+    assert str(info.value) == "lookup again.test: Temporary failure in name resolution"
+    assert (info.value.is_not_found, info.value.temporary) == (False, True)
+    with pytest.raises(DNSError, match=r"^lookup 127.0.0.2: no such host$"):
+        await r.lookup_addr("127.0.0.2")
+    with pytest.raises(OpError) as dial_info:
+        await trionet.Dialer(resolver=r).dial("tcp", "nosuch.test:80")
+    assert str(dial_info.value) == "dial tcp: lookup nosuch.test: no such host"  # Go, verbatim
+    assert fake.queries == []
+
+
+@pytest.mark.parametrize("name", ["nul\x00.test", "bad\u00e9..test"], ids=["nul", "idna"])
+async def test_system_path_unencodable_name(make: MakeResolver, system: SystemStub, name: str) -> None:
+    # Python refuses the name before libc sees it; libc would have found nothing either.
+    with pytest.raises(DNSError) as info:
+        await make(prefer_python=False).lookup_ip_addr(name)
+    assert str(info.value) == f"lookup {name}: no such host"
+    assert info.value.is_not_found
+
+
+async def test_system_path_cancel(
+    make: MakeResolver, system: SystemStub, autojump_clock: trio.testing.MockClock
+) -> None:
+    with trio.move_on_after(2) as scope:
+        await make(prefer_python=False).lookup_ip_addr("hang.test")
+    assert scope.cancelled_caught
+    assert trio.current_time() == 2.0
+    await trio.testing.wait_all_tasks_blocked()
+    assert _lookup_tasks() == []
+
+
+@pytest.fixture
+def system_files_resolver(tmp_path: Path) -> Callable[..., Resolver]:
+    """A Resolver() reading the system's paths, whose nsswitch.conf and resolv.conf are
+    replaced by private copies (resolv.conf names only 127.0.0.1: a mistake stays on loopback)."""
+
+    def factory(
+        nsswitch: str, resolv: str = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
+    ) -> Resolver:
+        (tmp_path / "nsswitch.conf").write_text(nsswitch)
+        (tmp_path / "resolv.conf").write_text(resolv)
+        r = Resolver()
+        r._nss = NSSwitch(str(tmp_path / "nsswitch.conf"))
+        r._resolv = ResolvConf(str(tmp_path / "resolv.conf"))
+        return r
+
+    return factory
+
+
+async def test_conf_go_choice(
+    system_files_resolver: Callable[..., Resolver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("LOCALDOMAIN", "RES_OPTIONS", "HOSTALIASES"):
+        monkeypatch.delenv(name, raising=False)
+    r = system_files_resolver("hosts: files myhostname dns\n")
+    assert r._order("x.test") == "files,dns"
+    assert r._order("localhost") == "system"  # myhostname answers localhost: libc (Go)
+    assert r._order("a.localhost.") == "system"
+    assert r._order("") == "system"  # address lookups (Go's addrLookupOrder)
+    r.prefer_python = True
+    assert r._order("localhost") == "files,dns"  # PreferGo never picks libc
+    r.prefer_python = None
+    monkeypatch.setenv("LOCALDOMAIN", "")
+    assert r._order("x.test") == "system"  # Go's preferCgo
+    monkeypatch.delenv("LOCALDOMAIN")
+    assert system_files_resolver("hosts: dns files\n")._order("x.test") == "dns,files"
+    assert system_files_resolver("hosts: files dns\n", "options inet6\n")._order("x.test") == "system"
+    r.hosts_file = "/tmp/elsewhere"  # private files: the pure path, files first
+    assert r._order("localhost") == "files,dns"
+
+
+async def test_conf_go_choice_reaches_getaddrinfo(
+    system_files_resolver: Callable[..., Resolver], system: SystemStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("LOCALDOMAIN", "RES_OPTIONS", "HOSTALIASES"):
+        monkeypatch.delenv(name, raising=False)
+    r = system_files_resolver("hosts: files myhostname dns\n")
+    assert await r.lookup_ip_addr("localhost") == [IPAddr("127.0.0.1"), IPAddr("::1")]
+    assert await r.lookup_host("localhost") == ["127.0.0.1", "::1"]
+    assert [c[1] for c in system.calls] == [b"localhost", b"localhost"]
+
+
+# -- failures and cancellation ----------------------------------------------------------------
+async def test_dial_invalid_name_fails_before_any_query(make: MakeResolver, fake: FakeDNS) -> None:
+    with pytest.raises(OpError) as info:
+        await trionet.Dialer(resolver=make()).dial("tcp", "bad..name:80")
+    assert str(info.value) == "dial tcp: lookup bad..name: no such host"
+    assert fake.queries == []
+
+
+def _client_sockets(server_port: int) -> int:
+    """Sockets of this process whose peer is *server_port* (from /proc: UDP, TCP, v4 and v6)."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("udp", "tcp", "udp6", "tcp6"):
+        with open(f"/proc/net/{table}") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes and int(fields[2].rsplit(":", 1)[1], 16) == server_port:
+                    count += 1
+    return count
+
+
+@pytest.mark.parametrize("options", ["", "use-vc"], ids=["udp", "tcp"])
+async def test_cancel_leaves_nothing_running(
+    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock, options: str
+) -> None:
+    fake.behave("silent.test", "silent")
+    r = make(conf=f"options {options} timeout:5 attempts:2\n")
+    seen: list[int] = []
+
+    async def watch() -> None:
+        await trio.sleep(1)
+        seen.append(_client_sockets(fake.port))
+
+    with trio.move_on_after(1.5) as scope:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch)
+            await r.lookup_ip_addr("silent.test.")
+    assert scope.cancelled_caught
+    assert trio.current_time() == 1.5  # promptly, on the enclosing scope's deadline
+    assert seen == [2]  # A and AAAA were in flight
+    await trio.testing.wait_all_tasks_blocked()
+    assert _lookup_tasks() == []
+    assert _client_sockets(fake.port) == 0

@@ -6,7 +6,8 @@ is bounded by cancel scopes on Trio's clock (dnspython's wall-clock ``lifetime``
 * UDP first with EDNS0 (1232-byte payload, as Go), TCP (RFC 7766 framing) when the answer is
   truncated or ``use-vc`` is set.
 * A fresh socket per exchange, ``connect``-ed to the server: the kernel picks a random source
-  port and drops datagrams from any other address. Query IDs come from :mod:`secrets`.
+  port and drops datagrams from any other address or port. Query IDs come from :mod:`secrets`.
+  So A and AAAA never share a socket, which is what ``single-request-reopen`` asks for.
 * A UDP datagram is accepted only if it is a response with our ID and our question (name, type,
   class); anything else (garbage, a wrong ID, a wrong question) is ignored and we keep waiting,
   as Go's ``dnsPacketRoundTrip`` does. Over TCP a mismatch fails the exchange.
@@ -33,7 +34,7 @@ import dns.rdataclass
 import dns.rdatatype
 import trio
 
-from ._address import UDPAddr, join_host_port, parse_ip, parse_port, sockaddr_for, split_host_port
+from ._address import TCPAddr, UDPAddr, join_host_port, parse_ip, parse_port, sockaddr_for, split_host_port
 from ._errors import ERR_NO_SUCH_HOST, DNSError, OpError, SyscallError
 
 __all__ = ["MAX_PACKET", "Server", "do_shared", "parse_server", "try_one_name"]
@@ -164,18 +165,39 @@ def _match(data: bytes, query: _Query) -> dns.message.Message | None:
     return msg
 
 
+def _endpoint(net: str, host: str, port: int) -> TCPAddr | UDPAddr:
+    ip = host.partition("%")[0]  # getsockname may append a scope to link-local addresses
+    return TCPAddr(ip, port) if net == "tcp" else UDPAddr(ip, port)
+
+
 def _socket_error(
     op: str, net: str, sock: _stdlib_socket.socket | trio.socket.SocketType, server: Server, exc: OSError
 ) -> ExchangeError:
-    """Go's ``read udp 127.0.0.1:40000->127.0.0.1:53: read: connection refused`` (temporary)."""
+    """A socket failure as Go prints it, temporary as in Go's ``tryOneName``.
+
+    ``dial tcp 127.0.0.1:53: connect: connection refused`` (Go's resolver dials with a zero
+    ``Dialer``, so no source), ``read udp 127.0.0.1:40000->127.0.0.1:53: read: connection
+    refused`` and ``write ...: write: ...`` (a connection's errors name both ends).
+    """
+    remote = _endpoint(net, server.sockaddr[0], server.sockaddr[1])
+    if op == "dial":
+        return ExchangeError(
+            str(OpError("dial", net, None, remote, SyscallError("connect", exc))), temporary=True
+        )
     try:
         name = sock.getsockname()
-        local: UDPAddr | None = UDPAddr(str(name[0]).partition("%")[0], int(name[1]))
+        local: TCPAddr | UDPAddr | None = _endpoint(net, str(name[0]), int(name[1]))
     except OSError:
         local = None
-    ip = server.sockaddr[0]
-    remote = UDPAddr(ip, server.sockaddr[1])
     return ExchangeError(str(OpError(op, net, local, remote, SyscallError(op, exc))), temporary=True)
+
+
+def _stream_error(exc: OSError | trio.BrokenResourceError) -> OSError:
+    """The OSError behind a stream failure (trio wraps it in BrokenResourceError)."""
+    if isinstance(exc, OSError):
+        return exc
+    cause = exc.__cause__
+    return cause if isinstance(cause, OSError) else OSError(str(exc))
 
 
 async def _udp_round_trip(server: Server, query: _Query) -> dns.message.Message:
@@ -186,7 +208,15 @@ async def _udp_round_trip(server: Server, query: _Query) -> dns.message.Message:
     with sock:
         sock.setblocking(False)
         try:
-            sock.connect(server.sockaddr)  # picks a random ephemeral source port; sends nothing
+            # connect() sends nothing. It binds a fresh random ephemeral port, and from now on
+            # the kernel delivers to this socket only datagrams whose source is the server's
+            # address *and* port: a reply from anywhere else never reaches us (Go's
+            # DialContext("udp", server) gives the same filter). ID and question are checked
+            # below.
+            sock.connect(server.sockaddr)
+        except OSError as exc:
+            raise _socket_error("dial", "udp", sock, server, exc) from None
+        try:
             sock.send(query.wire)
         except OSError as exc:
             raise _socket_error("write", "udp", sock, server, exc) from None
@@ -224,11 +254,13 @@ async def _tcp_round_trip(server: Server, query: _Query) -> dns.message.Message:
         stream = trio.SocketStream(sock)
         try:
             await stream.send_all(len(query.wire).to_bytes(2, "big") + query.wire)
+        except (OSError, trio.BrokenResourceError) as exc:
+            raise _socket_error("write", "tcp", sock, server, _stream_error(exc)) from None
+        try:
             length = int.from_bytes(await _read_exactly(stream, 2), "big")
             data = await _read_exactly(stream, length)
         except (OSError, trio.BrokenResourceError) as exc:
-            err = exc if isinstance(exc, OSError) else OSError(str(exc))
-            raise _socket_error("read", "tcp", sock, server, err) from None
+            raise _socket_error("read", "tcp", sock, server, _stream_error(exc)) from None
     try:
         msg = _match(data, query)
     except _Truncated:

@@ -9,6 +9,7 @@ scope, and an enclosing scope's cancellation propagates as a bare :class:`trio.C
 from __future__ import annotations
 
 import ipaddress
+import os
 import random
 import socket as _stdlib_socket
 from dataclasses import dataclass
@@ -24,7 +25,15 @@ from ._address import IP, Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, lookup_port_
 from ._addrlist import resolve_addr_list
 from ._addrselect import sort_by_rfc6724
 from ._dnsclient import Server, do_shared, parse_server, try_one_name
-from ._dnsconfig import DNSConfig, Order, ResolvConf, host_lookup_order, is_domain_name, read_nsswitch_hosts
+from ._dnsconfig import (
+    DNSConfig,
+    NSSwitch,
+    Order,
+    ResolvConf,
+    env_prefers_libc,
+    host_lookup_order,
+    is_domain_name,
+)
 from ._errors import ERR_NO_SUCH_HOST, ERR_NO_SUITABLE_ADDRESS, AddrError, DNSError, UnknownNetworkError
 from ._hosts import HostsFile
 from ._network import parse_network
@@ -33,6 +42,7 @@ __all__ = ["MX", "NS", "SRV", "Resolver", "default_resolver"]
 
 _MALFORMED: Final = "DNS response contained records which contain invalid names"
 _SYSTEM_FILES: Final = ("/etc/hosts", "/etc/resolv.conf")
+_SYSTEM_NSSWITCH: Final = "/etc/nsswitch.conf"
 
 
 @dataclass(frozen=True)
@@ -91,11 +101,16 @@ def sort_addrs(addrs: list[IPAddr]) -> list[IPAddr]:
 class Resolver:
     """Looks up names, ports and addresses (Go's ``net.Resolver``).
 
+    Like Go's fields, the attributes may be changed after construction (for example
+    ``trionet.default_resolver.prefer_python = True``); a change applies to lookups that start
+    afterwards. It is safe to share a resolver between tasks.
+
     Args:
         prefer_python: None decides like Go's ``conf.go`` (the pure resolver unless the system
             configuration needs libc, see :doc:`resolver`); True: the pure async resolver
-            always; False: ``getaddrinfo``/``getnameinfo`` in a worker thread for host and
-            address lookups (SRV, MX, NS and TXT always use the pure path, as in Go).
+            always (Go's ``PreferGo``); False: ``getaddrinfo``/``getnameinfo`` in a worker
+            thread for host and address lookups (SRV, MX, NS and TXT always use the pure path,
+            as in Go).
         strict_errors: a temporary error (timeout, SERVFAIL) in one of the A/AAAA queries fails
             the whole lookup instead of returning the other query's results (Go's StrictErrors).
         nameservers: ``["127.0.0.1:5353", "::1", ...]`` (port 53 when omitted); None: the
@@ -103,6 +118,9 @@ class Resolver:
             none). The other resolv.conf settings still come from *resolv_conf*.
         resolv_conf: path of the resolver configuration; read on first use, not before.
         hosts_file: path of the hosts file, consulted before DNS.
+
+    Raises:
+        ValueError: a nameserver that is not ``IP`` or ``IP:port``.
     """
 
     def __init__(
@@ -119,10 +137,40 @@ class Resolver:
         self.nameservers = nameservers
         self.resolv_conf = resolv_conf
         self.hosts_file = hosts_file
-        self._servers = None if nameservers is None else [parse_server(s) for s in nameservers]
-        self._hosts_cache = HostsFile(hosts_file)
-        self._resolv = ResolvConf(resolv_conf)
+        self._nss = NSSwitch(_SYSTEM_NSSWITCH)
         self._offset = 0
+
+    @property
+    def nameservers(self) -> list[str] | None:
+        """Read-write: the servers asked instead of resolv.conf's (None: resolv.conf's); a copy,
+        so assign a new list to change them."""
+        return None if self._nameservers is None else list(self._nameservers)
+
+    @nameservers.setter
+    def nameservers(self, value: list[str] | None) -> None:
+        servers = None if value is None else [parse_server(s) for s in value]
+        self._nameservers = None if value is None else list(value)
+        self._servers = servers
+
+    @property
+    def resolv_conf(self) -> str:
+        """Read-write: the resolv.conf path; setting it forgets the parsed file."""
+        return self._resolv_conf
+
+    @resolv_conf.setter
+    def resolv_conf(self, path: str) -> None:
+        self._resolv_conf = path
+        self._resolv = ResolvConf(path)
+
+    @property
+    def hosts_file(self) -> str:
+        """Read-write: the hosts file path; setting it forgets the parsed file."""
+        return self._hosts_file
+
+    @hosts_file.setter
+    def hosts_file(self, path: str) -> None:
+        self._hosts_file = path
+        self._hosts_cache = HostsFile(path)
 
     def __repr__(self) -> str:
         return (
@@ -136,16 +184,19 @@ class Resolver:
         return self._resolv.get(trio.current_time())
 
     def _order(self, name: str) -> Order:
-        """Go's ``hostLookupOrder``, simplified (see docs/resolver.rst)."""
+        """Go's ``hostLookupOrder`` (*name* ``""``: ``addrLookupOrder``); see docs/resolver.rst."""
         if self.prefer_python is False:
             return "system"
-        system_files = (self.hosts_file, self.resolv_conf) == _SYSTEM_FILES and self._servers is None
-        if not system_files:
+        if (self.hosts_file, self.resolv_conf) != _SYSTEM_FILES or self._servers is not None:
             return "files,dns"  # private files or servers: libc could not honour them
-        order = host_lookup_order(name, self._config(), read_nsswitch_hosts())
-        if order == "system" and self.prefer_python:
-            return "files,dns"
-        return order
+        now = trio.current_time()
+        return host_lookup_order(
+            name,
+            self._resolv.get(now),
+            self._nss.get(now),
+            prefer_go=bool(self.prefer_python),
+            prefer_libc=env_prefers_libc(os.environ),
+        )
 
     def _static_host(self, name: str) -> tuple[list[str], str]:
         return self._hosts_cache.lookup_host(name, trio.current_time())
@@ -416,7 +467,7 @@ class Resolver:
         parsed = parse_ip(addr)
         if parsed is None:
             raise DNSError("unrecognized address", addr)
-        order = self._order(addr)
+        order = self._order("")  # Go's addrLookupOrder asks conf.go with an empty host name
         if order == "system":
             return await _getnameinfo(addr)
         if order in ("files", "files,dns"):
@@ -471,6 +522,8 @@ def _sort_srv(srvs: list[SRV]) -> list[SRV]:
 
 
 def _gai_error(host: str, exc: _stdlib_socket.gaierror) -> DNSError:
+    """Go's ``cgoLookup*`` error mapping: EAI_NONAME/EAI_NODATA are ``no such host``
+    (``is_not_found``), EAI_AGAIN is temporary; the server is never named."""
     not_found = exc.errno in (_stdlib_socket.EAI_NONAME, getattr(_stdlib_socket, "EAI_NODATA", -5))
     return DNSError(
         ERR_NO_SUCH_HOST if not_found else str(exc.strerror),
@@ -480,15 +533,22 @@ def _gai_error(host: str, exc: _stdlib_socket.gaierror) -> DNSError:
     )
 
 
-async def _getaddrinfo(host: str, network: str) -> list[IPAddr]:
-    """The system path: libc's getaddrinfo in a worker thread (abandoned on cancellation)."""
-    family = {"4": _stdlib_socket.AF_INET, "6": _stdlib_socket.AF_INET6}.get(network[-1:], 0)
+async def _system_getaddrinfo(host: str, family: int, flags: int) -> list[Any]:
+    """libc's getaddrinfo in a worker thread (abandoned on cancellation, as Go abandons a cgo
+    call), through :func:`trio.socket.getaddrinfo` so trio's hostname-resolver hook applies."""
     try:
-        infos = await trio.socket.getaddrinfo(host, None, family, _stdlib_socket.SOCK_STREAM)
+        return list(await trio.socket.getaddrinfo(host, None, family, _stdlib_socket.SOCK_STREAM, 0, flags))
     except _stdlib_socket.gaierror as exc:
         raise _gai_error(host, exc) from None
+    except ValueError:  # IDNA refuses the name, or it holds a NUL: libc would find nothing
+        raise DNSError(ERR_NO_SUCH_HOST, host, is_not_found=True) from None
+
+
+async def _getaddrinfo(host: str, network: str) -> list[IPAddr]:
+    """The system path for addresses; duplicates (one per socket type) dropped, order kept."""
+    family = {"4": _stdlib_socket.AF_INET, "6": _stdlib_socket.AF_INET6}.get(network[-1:], 0)
     seen: list[IPAddr] = []
-    for info in infos:
+    for info in await _system_getaddrinfo(host, family, 0):
         parsed = parse_ip(str(info[4][0]))
         if parsed is not None and IPAddr(*parsed) not in seen:
             seen.append(IPAddr(*parsed))
@@ -496,12 +556,7 @@ async def _getaddrinfo(host: str, network: str) -> list[IPAddr]:
 
 
 async def _getaddrinfo_cname(host: str) -> str:
-    try:
-        infos = await trio.socket.getaddrinfo(
-            host, None, 0, _stdlib_socket.SOCK_STREAM, 0, _stdlib_socket.AI_CANONNAME
-        )
-    except _stdlib_socket.gaierror as exc:
-        raise _gai_error(host, exc) from None
+    infos = await _system_getaddrinfo(host, 0, _stdlib_socket.AI_CANONNAME)
     name = str(infos[0][3]) if infos and infos[0][3] else host
     return name if name.endswith(".") else name + "."
 
