@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import trionet
+import trionet.testing
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PUBLIC = sorted(trionet.__all__)
@@ -85,3 +86,31 @@ def test_the_directive_check_can_fail() -> None:
     assert _documenting_directive("Dialer").search(".. autoclass:: Dialer\n")
     assert _documenting_directive("dial").search(".. autofunction:: trionet.dial\n")
     assert not _documenting_directive("dial").search(".. autofunction:: dial_timeout\n")
+
+
+# The public submodules follow the same rules for their own __all__.
+SUBMODULES = [trionet.testing, trionet.trace]
+SUB_DEFINITIONS = [
+    (module, name)
+    for module in SUBMODULES
+    for name in sorted(module.__all__)
+    if inspect.isclass(getattr(module, name)) or inspect.isfunction(getattr(module, name))
+]
+
+
+@pytest.mark.parametrize(
+    ("module", "name"), SUB_DEFINITIONS, ids=[f"{m.__name__}.{n}" for m, n in SUB_DEFINITIONS]
+)
+def test_submodule_names_are_documented_and_claim_their_module(module: types.ModuleType, name: str) -> None:
+    obj = getattr(module, name)
+    doc = inspect.getdoc(obj)
+    assert doc, f"{module.__name__}.{name} has no docstring"
+    assert len(doc.strip()) >= 20, f"{module.__name__}.{name}'s docstring is too short: {doc!r}"
+    assert obj.__module__ == module.__name__, (
+        f"{module.__name__}.{name}.__module__ is {obj.__module__!r}: a private module would show"
+    )
+
+
+def test_submodule_tables_are_not_empty() -> None:
+    assert "FakeSocket" in {n for m, n in SUB_DEFINITIONS if m is trionet.testing}
+    assert "Event" in {n for m, n in SUB_DEFINITIONS if m is trionet.trace}
