@@ -695,14 +695,14 @@ def test_listen_config_is_an_immutable_value() -> None:
 async def test_keepalive_is_set_per_accept_when_the_listener_does_not_carry_it() -> None:
     # The listener normally carries the keep-alive plan (accepted sockets inherit it); when it
     # does not, accept() applies it to each connection, as Go's newTCPConn does.
-    from trionet._listen import _has_keepalive
+    from trionet._listener import has_keepalive
     from trionet._network import parse_network
 
     sock = trio.socket.socket()
     await sock.bind(("127.0.0.1", 0))
     sock.listen(8)
-    assert not _has_keepalive(sock, (15, 15, 9))
-    assert _has_keepalive(sock, None)
+    assert not has_keepalive(sock, (15, 15, 9))
+    assert has_keepalive(sock, None)
     ln = Listener(sock, parse_network("tcp"), trio.SocketStream, (4, 5, 6), None)
     async with ln:
         client = await trionet.dial("tcp", str(ln.addr))

@@ -19,7 +19,8 @@ import trio.testing
 
 import trionet
 from trionet import DNSError, IPAddr, OpError, Resolver
-from trionet._dnsconfig import NSSwitch, ResolvConf
+from trionet._conf import NSSwitch
+from trionet._dnsconfig import ResolvConf
 from trionet._resolver import MX, NS, SRV
 
 from .dnsfake import FakeDNS

@@ -24,21 +24,14 @@ from ._errors import (
     SyscallError as SyscallError,
     UnknownNetworkError as UnknownNetworkError,
 )
-from ._listen import (
-    ListenConfig as ListenConfig,
-    Listener as Listener,
-    listen as listen,
-    listen_packet as listen_packet,
-    serve as serve,
-)
+from ._listen import ListenConfig as ListenConfig, listen as listen, listen_packet as listen_packet
+from ._listen_serve import serve as serve
+from ._listener import Listener as Listener
 from ._network import Network as Network, parse_network as parse_network
 from ._packetconn import PacketConn as PacketConn
-from ._resolver import (
-    MX as MX,
-    NS as NS,
-    SRV as SRV,
-    Resolver as Resolver,
-    default_resolver as default_resolver,
+from ._records import MX as MX, NS as NS, SRV as SRV
+from ._resolver import Resolver as Resolver, default_resolver as default_resolver
+from ._resolver_funcs import (
     lookup_addr as lookup_addr,
     lookup_cname as lookup_cname,
     lookup_host as lookup_host,

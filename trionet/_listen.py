@@ -1,4 +1,4 @@
-"""ListenConfig, listen, listen_packet, Listener, serve: Go's ``net.ListenConfig`` on Trio.
+"""ListenConfig, listen, listen_packet: Go's ``net.ListenConfig`` on Trio.
 
 One listen is (Go's ``ListenConfig.Listen``/``ListenPacket``): parse the network → resolve the
 passive address with the default resolver → take the first IPv4 address, else the first
@@ -8,6 +8,11 @@ passive address with the default resolver → take the first IPv4 address, else 
 ``SO_REUSEADDR`` for stream listeners, ``SO_REUSEPORT`` when asked → ``control`` → ``bind`` →
 ``listen(backlog)``. Every failure is an :class:`OpError` ``listen NET ADDR: ...``; bad input
 fails before any socket exists.
+
+What may live here: everything up to a bound, listening socket — options, address and family
+choice, the backlog, socket creation. What the socket does afterwards (accept, keep-alive on
+accepted connections, close) is :mod:`trionet._listener`, which this module imports; ``serve``
+is :mod:`trionet._listen_serve`, which imports this one.
 """
 
 from __future__ import annotations
@@ -17,17 +22,18 @@ import functools
 import os
 import re
 import socket as _stdlib_socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Generic, Literal, NoReturn, TypeVar, final, overload
+from typing import Final, Literal, final, overload
 
 import trio
 
 from ._address import IP, Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, is_wildcard, sockaddr_for
 from ._addrlist import HostResolver, resolve_addr_list
 from ._errors import AddrError, OpError, SyscallError, UnknownNetworkError
+from ._listener import Listener, has_keepalive
 from ._network import Network, ctrl_network, parse_network
-from ._packetconn import ClosedError, PacketConn, addr_from_sockaddr
+from ._packetconn import PacketConn
 from ._resolver import default_resolver
 from ._sockopt import (
     IPPROTO_MPTCP,
@@ -39,7 +45,15 @@ from ._sockopt import (
     mptcp_default,
 )
 
-__all__ = ["ListenConfig", "Listener", "listen", "listen_packet", "listener_backlog", "serve"]
+__all__ = [
+    "DEFAULT_LISTEN_CONFIG",
+    "ListenConfig",
+    "StreamListenNetwork",
+    "listen",
+    "listen_packet",
+    "listener_backlog",
+]
+
 
 #: ``control(network, address, sock)``, as for :class:`Dialer` (kept here too: ``_dial`` and
 #: ``_listen`` are siblings and do not import each other).
@@ -48,20 +62,6 @@ Control = Callable[[str, str, trio.socket.SocketType], None]
 StreamListenNetwork = Literal["tcp", "tcp4", "tcp6", "unix"]
 PacketListenNetwork = Literal["udp", "udp4", "udp6", "unixgram"]
 
-_T_co = TypeVar("_T_co", bound=trio.abc.AsyncResource, covariant=True)
-_V = TypeVar("_V")
-
-# trio's SocketListener.accept retries these silently (trio/_highlevel_socket.py, with its
-# review of Twisted, Tornado, libuv and asyncio); Go retries ECONNABORTED. Everything else —
-# notably EMFILE/ENFILE/ENOBUFS/ENOMEM, which trio.serve_listeners handles — is raised.
-_IGNORABLE_ACCEPT_NAMES: Final = (
-    "EPERM ECONNABORTED EPROTO ENETDOWN ENOPROTOOPT EHOSTDOWN ENONET EHOSTUNREACH EOPNOTSUPP "
-    "ENETUNREACH ENOSR ESOCKTNOSUPPORT EPROTONOSUPPORT ETIMEDOUT ECONNRESET"
-)
-_IGNORABLE_ACCEPT_ERRNOS: Final = frozenset(
-    getattr(_errno, name) for name in _IGNORABLE_ACCEPT_NAMES.split() if hasattr(_errno, name)
-)
-_CLOSED_ERRNOS: Final = frozenset({_errno.EBADF, _errno.ENOTSOCK})
 _SOMAXCONN_FALLBACK: Final = 128  # Linux's syscall.SOMAXCONN, Go's fallback
 _C_INT_MAX: Final = 2**31 - 1  # socket.listen() takes a C int
 
@@ -249,7 +249,7 @@ class ListenConfig:
             # _open set the plan on the listening socket; Linux copies keep-alive settings into
             # every accepted socket (the child is a clone of the listener), so the per-accept
             # setsockopt calls of Go's newTCPConn are only needed if that did not take.
-            per_accept = None if _has_keepalive(sock, plan) else plan
+            per_accept = None if has_keepalive(sock, plan) else plan
             return Listener(sock, net, trio.SocketStream, per_accept, None)
         raise _unexpected(net, la, address)
 
@@ -358,24 +358,6 @@ class ListenConfig:
             sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_REUSEPORT, 1)
 
 
-def _has_keepalive(
-    sock: trio.socket.SocketType, plan: tuple[int | None, int | None, int | None] | None
-) -> bool:
-    """Whether *sock* already carries the keep-alive *plan* (None: nothing to carry)."""
-    if plan is None:
-        return True
-    try:
-        if sock.getsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_KEEPALIVE) == 0:
-            return False
-        options = (_stdlib_socket.TCP_KEEPIDLE, _stdlib_socket.TCP_KEEPINTVL, _stdlib_socket.TCP_KEEPCNT)
-        return all(
-            value is None or sock.getsockopt(_stdlib_socket.IPPROTO_TCP, option) == value
-            for option, value in zip(options, plan, strict=True)
-        )
-    except OSError:
-        return False
-
-
 def _unexpected(net: Network, la: Addr, address: str) -> OpError:
     if isinstance(la, UnixAddr):
         # Go: listenUnix / listenUnixgram reject the other unix networks this way.
@@ -383,114 +365,8 @@ def _unexpected(net: Network, la: Addr, address: str) -> OpError:
     return OpError("listen", net.name, None, la, AddrError("unexpected address type", address))
 
 
-@final
-class Listener(trio.abc.Listener[_T_co], Generic[_T_co]):
-    """A listening socket (Go's ``net.Listener``), as a :class:`trio.abc.Listener`.
-
-    Made by :meth:`ListenConfig.listen` / :func:`listen`. Works with
-    :func:`trio.serve_listeners` and ``nursery.start``. :meth:`accept` returns a
-    :class:`trio.SocketStream` (``tcp*``, ``unix``) or a connected :class:`PacketConn`
-    (``unixpacket``); every accepted TCP connection gets ``TCP_NODELAY`` and the config's
-    keep-alive settings (Go's ``newTCPConn``). Routine accept errors (``ECONNABORTED`` and the
-    other errnos :class:`trio.SocketListener` ignores) are retried; others raise
-    :class:`OpError` ``accept ...`` keeping ``errno`` (so :func:`trio.serve_listeners` still
-    backs off on ``EMFILE``).
-
-    Closing: :meth:`aclose` follows Trio — idempotent, always a checkpoint. :meth:`close`
-    follows Go — a second call raises :class:`OpError` ``close tcp ADDR: use of closed network
-    connection``. After either, :meth:`accept` raises :class:`trio.ClosedResourceError`.
-    Already accepted connections stay open.
-
-    Attributes:
-        socket: the listening :class:`trio.socket.SocketType`.
-        addr: the bound address, a :class:`TCPAddr` (with the port chosen for ``:0``) or a
-            :class:`UnixAddr`.
-        network: the network name given to ``listen``.
-        unlink_on_close: for a unix listener, remove its socket file on the first close (Go's
-            ``SetUnlinkOnClose``). True for listeners from ``listen``, except for abstract
-            ``@names``, which have no file. Settable.
-    """
-
-    def __init__(
-        self,
-        socket: trio.socket.SocketType,
-        net: Network,
-        wrap: Callable[[trio.socket.SocketType], _T_co],
-        keepalive: tuple[int | None, int | None, int | None] | None,
-        unlink_path: str | None,
-    ) -> None:
-        self.socket = socket
-        self.network = net.name
-        self._net = net
-        self._wrap = wrap
-        self._keepalive = keepalive
-        self._unlink_path = unlink_path
-        self._closed = False
-        self.unlink_on_close = unlink_path is not None
-        self.addr = addr_from_sockaddr(net, socket.family, socket.getsockname())
-
-    def __repr__(self) -> str:
-        return f"<trionet.Listener {self.network} {self.addr}{' closed' if self._closed else ''}>"
-
-    async def accept(self) -> _T_co:
-        """Wait for the next connection and return it (Go's ``Accept``).
-
-        Raises:
-            trio.ClosedResourceError: the listener was closed, before or during the call.
-            OpError: ``accept tcp [::]:8080: accept: too many open files`` and other errors
-                that are not routine.
-        """
-        if self._closed:
-            await trio.lowlevel.checkpoint()
-            raise trio.ClosedResourceError("this listener was already closed")
-        while True:
-            try:
-                sock, _ = await self.socket.accept()
-            except OSError as exc:
-                if exc.errno in _CLOSED_ERRNOS:
-                    raise trio.ClosedResourceError("this listener was already closed") from None
-                if exc.errno not in _IGNORABLE_ACCEPT_ERRNOS:
-                    raise OpError(
-                        "accept", self.network, None, self.addr, SyscallError("accept", exc)
-                    ) from None
-                continue
-            try:
-                if self._net.kind == "tcp":
-                    # TCP_NODELAY comes with trio.SocketStream (Go's newTCPConn sets it too).
-                    apply_keepalive(sock, self._keepalive)
-                return self._wrap(sock)
-            except BaseException:
-                sock.close()
-                raise
-
-    def _close(self) -> None:
-        self._closed = True
-        if self._unlink_path is not None and self.unlink_on_close:
-            # Go's UnixListener.close: remove, then close, so no other listener's file is hit.
-            try:
-                os.unlink(self._unlink_path)
-            except OSError:
-                pass
-        self.socket.close()
-
-    def close(self) -> None:
-        """Close now (Go's ``Close``); a second call raises ``... use of closed network connection``.
-
-        Raises:
-            OpError: ``close NET ADDR: use of closed network connection`` when already closed.
-        """
-        if self._closed:
-            raise OpError("close", self.network, None, self.addr, ClosedError())
-        self._close()
-
-    async def aclose(self) -> None:
-        """Close the listener (Trio's contract: idempotent, always a checkpoint)."""
-        if not self._closed:
-            self._close()
-        await trio.lowlevel.checkpoint()
-
-
-_default_config: Final = ListenConfig()
+#: What :func:`listen`, :func:`listen_packet` and ``serve`` use: Go's zero ``ListenConfig``.
+DEFAULT_LISTEN_CONFIG: Final = ListenConfig()
 
 
 @overload
@@ -506,7 +382,7 @@ async def listen(network: str, address: str) -> Listener[trio.SocketStream] | Li
 
     See :meth:`ListenConfig.listen`.
     """
-    return await _default_config.listen(network, address)
+    return await DEFAULT_LISTEN_CONFIG.listen(network, address)
 
 
 async def listen_packet(network: str, address: str) -> PacketConn:
@@ -514,72 +390,4 @@ async def listen_packet(network: str, address: str) -> PacketConn:
 
     See :meth:`ListenConfig.listen_packet`.
     """
-    return await _default_config.listen_packet(network, address)
-
-
-@final
-class _StartedWith(Generic[_V]):
-    """A task status that reports *value* whatever ``started()`` is given."""
-
-    def __init__(self, outer: trio.TaskStatus[_V], value: _V) -> None:
-        self._outer = outer
-        self._value = value
-
-    def started(self, value: object = None) -> None:
-        self._outer.started(self._value)
-
-
-@overload
-async def serve(
-    handler: Callable[[trio.SocketStream], Awaitable[object]],
-    network: StreamListenNetwork,
-    address: str,
-    *,
-    config: ListenConfig | None = None,
-    handler_nursery: trio.Nursery | None = None,
-    task_status: trio.TaskStatus[Listener[trio.SocketStream]] = trio.TASK_STATUS_IGNORED,
-) -> NoReturn: ...
-@overload
-async def serve(
-    handler: Callable[[PacketConn], Awaitable[object]],
-    network: Literal["unixpacket"],
-    address: str,
-    *,
-    config: ListenConfig | None = None,
-    handler_nursery: trio.Nursery | None = None,
-    task_status: trio.TaskStatus[Listener[PacketConn]] = trio.TASK_STATUS_IGNORED,
-) -> NoReturn: ...
-
-
-async def serve(
-    handler: Callable[[Any], Awaitable[object]],
-    network: str,
-    address: str,
-    *,
-    config: ListenConfig | None = None,
-    handler_nursery: trio.Nursery | None = None,
-    task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
-) -> NoReturn:
-    """Listen on *address* and run ``handler(stream)`` for each connection, like :func:`trio.serve_tcp`.
-
-    ``listener = await nursery.start(trionet.serve, handler, "tcp", "127.0.0.1:0")`` returns
-    the :class:`Listener` once it accepts connections (read the port from ``listener.addr``).
-    Runs until cancelled; closes the listener on the way out. Errors from the handler propagate
-    (use *handler_nursery* to decide otherwise), as with :func:`trio.serve_listeners`.
-
-    Args:
-        handler: an async function called with each accepted connection; it is closed for you
-            (:func:`trio.aclose_forcefully`) if the handler leaves it open.
-        network: a :meth:`ListenConfig.listen` network.
-        address: the address to listen on.
-        config: the :class:`ListenConfig`; None: the default one.
-        handler_nursery: where handlers run; None: a nursery of this call.
-        task_status: for ``nursery.start``; receives the :class:`Listener`.
-    """
-    listener = await (config or _default_config).listen(network, address)
-    await trio.serve_listeners(
-        handler,
-        [listener],
-        handler_nursery=handler_nursery,
-        task_status=_StartedWith(task_status, listener),
-    )
+    return await DEFAULT_LISTEN_CONFIG.listen_packet(network, address)

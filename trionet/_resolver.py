@@ -1,42 +1,34 @@
-"""The resolver: Go's ``net.Resolver`` on Trio (``lookup.go``, ``dnsclient_unix.go``, ``conf.go``).
+"""The resolver: Go's ``net.Resolver`` on Trio (``lookup.go``, ``dnsclient_unix.go``).
 
-The pure path reads the hosts file first, then asks DNS through :mod:`trionet._dnsclient`
-(A and AAAA concurrently in one nursery), and orders results by RFC 6724. The system path is
-``getaddrinfo`` in a worker thread. Timekeeping is Trio's: the per-query timeout is a cancel
-scope, and an enclosing scope's cancellation propagates as a bare :class:`trio.Cancelled`.
+What may live here: the :class:`Resolver` class, its configuration and every one of its lookups,
+which choose the path (:mod:`trionet._conf`), read the hosts file, ask DNS through
+:mod:`trionet._dnsclient` and decode the answers; and ``default_resolver``. The pure path reads
+the hosts file first, then asks DNS (A and AAAA concurrently in one nursery), and orders results
+by RFC 6724. Elsewhere: the system path and RFC 6724 sources (:mod:`trionet._syslookup`), the
+record types (:mod:`trionet._records`), and the module-level functions, which import this module
+(:mod:`trionet._resolver_funcs`). Timekeeping is Trio's: the per-query timeout is a cancel scope,
+and an enclosing scope's cancellation propagates as a bare :class:`trio.Cancelled`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import random
-import socket as _stdlib_socket
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import dns.message
 import dns.rdatatype
 import dns.reversename
-import dns.rrset
 import trio
 
-from ._address import IP, Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, lookup_port_static, parse_ip, sockaddr_for
-from ._addrlist import resolve_addr_list
-from ._addrselect import sort_by_rfc6724
+from ._address import IP, IPAddr, lookup_port_static, parse_ip
+from ._conf import NSSwitch, Order, env_prefers_libc, host_lookup_order
 from ._dnsclient import Server, do_shared, parse_server, try_one_name
-from ._dnsconfig import (
-    DNSConfig,
-    NSSwitch,
-    Order,
-    ResolvConf,
-    env_prefers_libc,
-    host_lookup_order,
-    is_domain_name,
-)
+from ._dnsconfig import DNSConfig, ResolvConf, is_domain_name
 from ._errors import ERR_NO_SUCH_HOST, ERR_NO_SUITABLE_ADDRESS, AddrError, DNSError, UnknownNetworkError
 from ._hosts import HostsFile
-from ._network import parse_network
+from ._records import MX as MX, NS as NS, SRV as SRV, answer_rdatas, rdatas_of, sort_srv
+from ._syslookup import sort_addrs, system_lookup_addr, system_lookup_cname, system_lookup_ip
 
 __all__ = ["MX", "NS", "SRV", "Resolver", "default_resolver"]
 
@@ -45,57 +37,9 @@ _SYSTEM_FILES: Final = ("/etc/hosts", "/etc/resolv.conf")
 _SYSTEM_NSSWITCH: Final = "/etc/nsswitch.conf"
 
 
-@dataclass(frozen=True)
-class SRV:
-    """One SRV record (Go's ``net.SRV``)."""
-
-    target: str
-    port: int
-    priority: int
-    weight: int
-
-
-@dataclass(frozen=True)
-class MX:
-    """One MX record (Go's ``net.MX``): *pref* is the preference, lower first."""
-
-    host: str
-    pref: int
-
-
-@dataclass(frozen=True)
-class NS:
-    """One NS record (Go's ``net.NS``)."""
-
-    host: str
-
-
 def _renamed(err: DNSError, name: str) -> DNSError:
     """Go sets ``err.Name = name``: report the name asked, not the search-list FQDN tried."""
     return DNSError(err.err, name, err.server, err.is_timeout, err.is_temporary, err.is_not_found)
-
-
-def _source_of(addr: IPAddr) -> IP | None:
-    """The source address the kernel would pick for *addr* (Go's ``srcAddrs``): a UDP socket is
-    "connected" to port 53, which sends nothing; None when there is no route."""
-    ip = addr.ip
-    if ip is None:
-        return None
-    family = _stdlib_socket.AF_INET6 if ip.version == 6 else _stdlib_socket.AF_INET
-    try:
-        with _stdlib_socket.socket(family, _stdlib_socket.SOCK_DGRAM) as s:
-            s.connect(sockaddr_for(family, ip, 53, addr.zone))
-            parsed = parse_ip(str(s.getsockname()[0]).partition("%")[0])
-    except OSError:
-        return None
-    return None if parsed is None else parsed[0]
-
-
-def sort_addrs(addrs: list[IPAddr]) -> list[IPAddr]:
-    """Go's ``sortByRFC6724``: sources from the kernel, then the pure sort."""
-    if len(addrs) < 2:
-        return addrs
-    return sort_by_rfc6724(addrs, [_source_of(a) for a in addrs])
 
 
 class Resolver:
@@ -250,7 +194,7 @@ class Resolver:
     async def _lookup_ip(self, network: str, host: str) -> list[IPAddr]:
         order = self._order(host)
         if order == "system":
-            return await _getaddrinfo(host, network)
+            return await system_lookup_ip(host, network)
         addrs, _ = await self._lookup_ip_cname(network, host, order)
         return addrs
 
@@ -287,10 +231,10 @@ class Resolver:
                     continue
                 for rrset in result.answer:
                     if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-                        addrs.extend(IPAddr(str(rd.address)) for rd in _each(rrset))
+                        addrs.extend(IPAddr(str(rd.address)) for rd in rdatas_of(rrset))
                         cname = cname or rrset.name.to_text()
                     elif rrset.rdtype == dns.rdatatype.CNAME and not cname:
-                        cname = str(_each(rrset)[0].target.to_text())
+                        cname = str(rdatas_of(rrset)[0].target.to_text())
             if strict_hit:
                 addrs = []
                 break
@@ -394,7 +338,7 @@ class Resolver:
         """
         order = self._order(host)
         if order == "system":
-            cname = await _getaddrinfo_cname(host)
+            cname = await system_lookup_cname(host)
         else:
             _, cname = await self._lookup_ip_cname("CNAME", host, order)
             cname = cname if cname.endswith(".") or "." not in cname else cname + "."
@@ -417,11 +361,11 @@ class Resolver:
             if rrset.rdtype == dns.rdatatype.SRV:
                 cname = cname or rrset.name.to_text()
                 srvs.extend(
-                    SRV(str(rd.target.to_text()), rd.port, rd.priority, rd.weight) for rd in _each(rrset)
+                    SRV(str(rd.target.to_text()), rd.port, rd.priority, rd.weight) for rd in rdatas_of(rrset)
                 )
         if not all(is_domain_name(s.target) for s in srvs):
             raise DNSError(_MALFORMED, name)
-        return cname, _sort_srv(srvs)
+        return cname, sort_srv(srvs)
 
     async def lookup_mx(self, name: str) -> list[MX]:
         """MX records of *name*, by preference (equal preferences in random order).
@@ -430,7 +374,9 @@ class Resolver:
             DNSError: the lookup failed or a host was not a valid name.
         """
         msg, _ = await self._query(name, dns.rdatatype.MX)
-        mxs = [MX(str(rd.exchange.to_text()), int(rd.preference)) for rd in _answers(msg, dns.rdatatype.MX)]  # pyright: ignore
+        mxs = [
+            MX(str(rd.exchange.to_text()), int(rd.preference)) for rd in answer_rdatas(msg, dns.rdatatype.MX)
+        ]
         if not all(is_domain_name(m.host) for m in mxs):
             raise DNSError(_MALFORMED, name)
         random.shuffle(mxs)
@@ -443,7 +389,7 @@ class Resolver:
             DNSError: the lookup failed or a host was not a valid name.
         """
         msg, _ = await self._query(name, dns.rdatatype.NS)
-        nss = [NS(str(rd.target.to_text())) for rd in _answers(msg, dns.rdatatype.NS)]
+        nss = [NS(str(rd.target.to_text())) for rd in answer_rdatas(msg, dns.rdatatype.NS)]
         if not all(is_domain_name(n.host) for n in nss):
             raise DNSError(_MALFORMED, name)
         return nss
@@ -456,7 +402,9 @@ class Resolver:
             DNSError: the lookup failed.
         """
         msg, _ = await self._query(name, dns.rdatatype.TXT)
-        return [b"".join(rd.strings).decode("utf-8", "replace") for rd in _answers(msg, dns.rdatatype.TXT)]
+        return [
+            b"".join(rd.strings).decode("utf-8", "replace") for rd in answer_rdatas(msg, dns.rdatatype.TXT)
+        ]
 
     async def lookup_addr(self, addr: str) -> list[str]:
         """Names for the IP literal *addr*: the hosts file first, then PTR records (rooted names).
@@ -469,7 +417,7 @@ class Resolver:
             raise DNSError("unrecognized address", addr)
         order = self._order("")  # Go's addrLookupOrder asks conf.go with an empty host name
         if order == "system":
-            return await _getnameinfo(addr)
+            return await system_lookup_addr(addr)
         if order in ("files", "files,dns"):
             names = self._hosts_cache.lookup_addr(addr, trio.current_time())
             if names:
@@ -486,200 +434,13 @@ class Resolver:
                 if names:
                     return names
             raise _renamed(exc, addr) from None
-        names = [str(rd.target.to_text()) for rd in _answers(msg, dns.rdatatype.PTR)]
+        names = [str(rd.target.to_text()) for rd in answer_rdatas(msg, dns.rdatatype.PTR)]
         if not all(is_domain_name(n) for n in names):
             raise DNSError(_MALFORMED, addr)
         return names
-
-
-def _each(rrset: dns.rrset.RRset) -> list[Any]:
-    """The rdatas of *rrset*; dnspython's rdata classes set their fields dynamically (untyped)."""
-    return list(rrset)
-
-
-def _answers(msg: dns.message.Message, rdtype: dns.rdatatype.RdataType) -> list[Any]:
-    """Every rdata of type *rdtype* in the answer section."""
-    return [rd for rrset in msg.answer if rrset.rdtype == rdtype for rd in _each(rrset)]
-
-
-def _sort_srv(srvs: list[SRV]) -> list[SRV]:
-    """Go's ``byPriorityWeight.sort``: by priority, then weighted random order (RFC 2782)."""
-    out: list[SRV] = []
-    for prio in sorted({s.priority for s in srvs}):
-        group = sorted((s for s in srvs if s.priority == prio), key=lambda s: s.weight)
-        total = sum(s.weight for s in group)
-        while total > 0 and len(group) > 1:
-            n, acc = random.randrange(total), 0
-            for i, s in enumerate(group):
-                acc += s.weight
-                if acc > n:
-                    group[0], group[i] = group[i], group[0]
-                    break
-            total -= group[0].weight
-            out.append(group.pop(0))
-        out.extend(group)
-    return out
-
-
-def _gai_error(host: str, exc: _stdlib_socket.gaierror) -> DNSError:
-    """Go's ``cgoLookup*`` error mapping: EAI_NONAME/EAI_NODATA are ``no such host``
-    (``is_not_found``), EAI_AGAIN is temporary; the server is never named."""
-    not_found = exc.errno in (_stdlib_socket.EAI_NONAME, getattr(_stdlib_socket, "EAI_NODATA", -5))
-    return DNSError(
-        ERR_NO_SUCH_HOST if not_found else str(exc.strerror),
-        host,
-        is_not_found=not_found,
-        is_temporary=exc.errno == _stdlib_socket.EAI_AGAIN,
-    )
-
-
-async def _system_getaddrinfo(host: str, family: int, flags: int) -> list[Any]:
-    """libc's getaddrinfo in a worker thread (abandoned on cancellation, as Go abandons a cgo
-    call), through :func:`trio.socket.getaddrinfo` so trio's hostname-resolver hook applies."""
-    try:
-        return list(await trio.socket.getaddrinfo(host, None, family, _stdlib_socket.SOCK_STREAM, 0, flags))
-    except _stdlib_socket.gaierror as exc:
-        raise _gai_error(host, exc) from None
-    except ValueError:  # IDNA refuses the name, or it holds a NUL: libc would find nothing
-        raise DNSError(ERR_NO_SUCH_HOST, host, is_not_found=True) from None
-
-
-async def _getaddrinfo(host: str, network: str) -> list[IPAddr]:
-    """The system path for addresses; duplicates (one per socket type) dropped, order kept."""
-    family = {"4": _stdlib_socket.AF_INET, "6": _stdlib_socket.AF_INET6}.get(network[-1:], 0)
-    seen: list[IPAddr] = []
-    for info in await _system_getaddrinfo(host, family, 0):
-        parsed = parse_ip(str(info[4][0]))
-        if parsed is not None and IPAddr(*parsed) not in seen:
-            seen.append(IPAddr(*parsed))
-    return seen
-
-
-async def _getaddrinfo_cname(host: str) -> str:
-    infos = await _system_getaddrinfo(host, 0, _stdlib_socket.AI_CANONNAME)
-    name = str(infos[0][3]) if infos and infos[0][3] else host
-    return name if name.endswith(".") else name + "."
-
-
-async def _getnameinfo(addr: str) -> list[str]:
-    ip = ipaddress.ip_address(addr.partition("%")[0])
-    try:
-        name, _ = await trio.socket.getnameinfo((str(ip), 0), _stdlib_socket.NI_NAMEREQD)
-    except _stdlib_socket.gaierror as exc:
-        raise _gai_error(addr, exc) from None
-    return [name if name.endswith(".") else name + "."]
 
 
 default_resolver: Resolver = Resolver()
 """The resolver used by module-level lookups and by dialers without one (Go's ``DefaultResolver``).
 
 Creating it reads nothing: resolv.conf and the hosts file are read on first use."""
-
-
-# -- module-level functions (Go's package-level Lookup* and Resolve*Addr) -----------------------
-async def lookup_host(host: str) -> list[str]:
-    """:meth:`Resolver.lookup_host` on :data:`default_resolver`."""
-    return await default_resolver.lookup_host(host)
-
-
-async def lookup_ip_addr(host: str, *, network: str = "ip") -> list[IPAddr]:
-    """:meth:`Resolver.lookup_ip_addr` on :data:`default_resolver`."""
-    return await default_resolver.lookup_ip_addr(host, network=network)
-
-
-async def lookup_ip(network: str, host: str) -> list[IP]:
-    """:meth:`Resolver.lookup_ip` on :data:`default_resolver`."""
-    return await default_resolver.lookup_ip(network, host)
-
-
-async def lookup_port(network: str, service: str) -> int:
-    """:meth:`Resolver.lookup_port` on :data:`default_resolver`."""
-    return await default_resolver.lookup_port(network, service)
-
-
-async def lookup_cname(host: str) -> str:
-    """:meth:`Resolver.lookup_cname` on :data:`default_resolver`."""
-    return await default_resolver.lookup_cname(host)
-
-
-async def lookup_srv(service: str, proto: str, name: str) -> tuple[str, list[SRV]]:
-    """:meth:`Resolver.lookup_srv` on :data:`default_resolver`."""
-    return await default_resolver.lookup_srv(service, proto, name)
-
-
-async def lookup_mx(name: str) -> list[MX]:
-    """:meth:`Resolver.lookup_mx` on :data:`default_resolver`."""
-    return await default_resolver.lookup_mx(name)
-
-
-async def lookup_ns(name: str) -> list[NS]:
-    """:meth:`Resolver.lookup_ns` on :data:`default_resolver`."""
-    return await default_resolver.lookup_ns(name)
-
-
-async def lookup_txt(name: str) -> list[str]:
-    """:meth:`Resolver.lookup_txt` on :data:`default_resolver`."""
-    return await default_resolver.lookup_txt(name)
-
-
-async def lookup_addr(addr: str) -> list[str]:
-    """:meth:`Resolver.lookup_addr` on :data:`default_resolver`."""
-    return await default_resolver.lookup_addr(addr)
-
-
-async def _resolve(kind: str, network: str, address: str, resolver: Resolver | None) -> Addr:
-    """Go's ``Resolve{TCP,UDP,IP}Addr``: the address list, then ``addrList.forResolve``."""
-    network = network or kind
-    if network not in (kind, kind + "4", kind + "6"):
-        raise UnknownNetworkError(network)
-    net = parse_network(network, needs_proto=False)
-    addrs = await resolve_addr_list(resolver or default_resolver, "resolve", net, address, None)
-    # Go's forResolve: IPv4 preferred unless the address is an IPv6 literal.
-    want6 = (":" in address) if network == "ip" else (network in ("tcp", "udp") and "[" in address)
-    for a in addrs:
-        if (not isinstance(getattr(a, "ip", None), ipaddress.IPv4Address)) == want6:
-            return a
-    return addrs[0]
-
-
-async def resolve_tcp_addr(network: str, address: str, *, resolver: Resolver | None = None) -> TCPAddr:
-    """A :class:`TCPAddr` for ``"host:port"`` on ``tcp``/``tcp4``/``tcp6`` (``""`` means ``tcp``)
-    (Go's ``ResolveTCPAddr``): IPv4 preferred unless *address* is an IPv6 literal.
-
-    Args:
-        resolver: None uses :data:`default_resolver`.
-
-    Raises:
-        UnknownNetworkError: not a TCP network.
-        AddrError: a malformed address or port.
-        DNSError: the name could not be resolved.
-    """
-    addr = await _resolve("tcp", network, address, resolver)
-    assert isinstance(addr, TCPAddr)
-    return addr
-
-
-async def resolve_udp_addr(network: str, address: str, *, resolver: Resolver | None = None) -> UDPAddr:
-    """A :class:`UDPAddr`, as :func:`resolve_tcp_addr` for ``udp``/``udp4``/``udp6``."""
-    addr = await _resolve("udp", network, address, resolver)
-    assert isinstance(addr, UDPAddr)
-    return addr
-
-
-async def resolve_ip_addr(network: str, address: str, *, resolver: Resolver | None = None) -> IPAddr:
-    """An :class:`IPAddr` for a host (no port) on ``ip``/``ip4``/``ip6`` (Go's ``ResolveIPAddr``)."""
-    addr = await _resolve("ip", network.partition(":")[0], address, resolver)
-    assert isinstance(addr, IPAddr)
-    return addr
-
-
-async def resolve_unix_addr(network: str, address: str) -> UnixAddr:
-    """A :class:`UnixAddr` for ``unix``/``unixgram``/``unixpacket`` (Go's ``ResolveUnixAddr``).
-
-    Raises:
-        UnknownNetworkError: another network.
-    """
-    await trio.lowlevel.checkpoint()
-    if network not in ("unix", "unixgram", "unixpacket"):
-        raise UnknownNetworkError(network)
-    return UnixAddr(address, network)
