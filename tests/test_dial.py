@@ -538,3 +538,90 @@ def test_dialer_is_an_immutable_value() -> None:
     assert dataclasses.replace(d, timeout=2).timeout == 2
     assert hash(Dialer()) == hash(Dialer())
     assert os.environ.get("TRIONET_MULTIPATHTCP") in (None, "")
+
+
+# --- one attempt's failure points, made to happen with trio's socket-factory hook ------------
+
+
+class _Factory(trio.abc.SocketFactory):
+    """Real sockets, with a scripted twist: the first *lie* sockets claim, once connected, to be
+    bound to the address they connected to (a TCP self-connect); *fail* makes socket() fail."""
+
+    def __init__(self, *, lie: int = 0, fail: OSError | None = None) -> None:
+        self.lie = lie
+        self.fail = fail
+        self.made: list[trio.socket.SocketType] = []
+
+    def socket(
+        self,
+        family: int | None = None,
+        type: int | None = None,  # noqa: A002 - trio's SocketFactory signature
+        proto: int | None = None,
+    ) -> trio.socket.SocketType:
+        if self.fail is not None:
+            raise self.fail
+        sock = trio.socket.from_stdlib_socket(
+            socket.socket(family or socket.AF_INET, type or socket.SOCK_STREAM, proto or 0)
+        )
+        if len(self.made) < self.lie:
+            sock.getsockname = sock.getpeername  # type: ignore[method-assign]
+        self.made.append(sock)
+        return sock
+
+
+@pytest.mark.parametrize(("lie", "returned"), [(1, 1), (2, 2), (3, 2)], ids=["once", "twice", "always"])
+async def test_self_connect_is_retried_twice_as_in_go(port4: int, lie: int, returned: int) -> None:
+    # Go's doDialTCPProto: a self-connected socket is closed and the dial redone, at most twice;
+    # a third self-connect is returned as it is (Go does the same).
+    factory = _Factory(lie=lie)
+    trio.socket.set_custom_socket_factory(factory)
+    try:
+        stream = await trionet.dial("tcp", f"127.0.0.1:{port4}")
+    finally:
+        trio.socket.set_custom_socket_factory(None)
+    assert len(factory.made) == returned + 1
+    assert stream.socket is factory.made[returned]
+    assert all(s.fileno() == -1 for s in factory.made[:returned])  # the self-connected ones: closed
+    await stream.aclose()
+
+
+async def test_socket_failure_reads_like_go_and_keeps_errno(port4: int) -> None:
+    trio.socket.set_custom_socket_factory(_Factory(fail=OSError(errno.EMFILE, os.strerror(errno.EMFILE))))
+    try:
+        with pytest.raises(OpError) as info:
+            await trionet.dial("tcp", f"127.0.0.1:{port4}")
+    finally:
+        trio.socket.set_custom_socket_factory(None)
+    assert str(info.value) == f"dial tcp 127.0.0.1:{port4}: socket: too many open files"
+    assert info.value.errno == errno.EMFILE
+
+
+async def test_bind_failure_names_both_addresses(port4: int) -> None:
+    with listener("127.0.0.2") as taken:  # a port in use on 127.0.0.2, no SO_REUSEADDR here
+        local = f"127.0.0.2:{taken.getsockname()[1]}"
+        with pytest.raises(OpError) as info:
+            await Dialer(local_addr=local).dial("tcp", f"127.0.0.1:{port4}")
+    assert str(info.value) == f"dial tcp {local}->127.0.0.1:{port4}: bind: address already in use"
+    assert isinstance(info.value, OSError)
+    assert info.value.errno == errno.EADDRINUSE
+
+
+def test_local_addr_of_the_wrong_type_fails_at_construction() -> None:
+    with pytest.raises(TypeError, match=r"^local_addr must be an address, a string or None, not 5$"):
+        Dialer(local_addr=5)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not mptcp_available(), reason="kernel without MPTCP (socket(..., 262) refused)")
+async def test_any_mptcp_failure_redials_with_plain_tcp(port4: int) -> None:
+    # Go's dialMPTCP: whatever fails on the MPTCP attempt, the dial is redone with plain TCP.
+    seen: list[int] = []
+
+    def control(network: str, address: str, sock: trio.socket.SocketType) -> None:
+        seen.append(sock.proto)
+        if sock.proto == IPPROTO_MPTCP:
+            raise OSError(errno.EPERM, "refused by policy")
+
+    stream = await Dialer(multipath_tcp=True, control=control).dial("tcp", f"127.0.0.1:{port4}")
+    assert seen == [IPPROTO_MPTCP, 0]
+    assert not using_mptcp(stream.socket)
+    await stream.aclose()
