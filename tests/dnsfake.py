@@ -19,8 +19,9 @@ NOERROR/NODATA; an unknown name gets NXDOMAIN. Per-name behaviours (``fake.behav
 ``oversized``              the answer padded to > 1232 bytes without TC (UDP)
 ``lame``                   NOERROR, no answer, no RA/AA flags (Go's lame referral)
 
-Run as a program (``python tests/dnsfake.py PORT NAME=IP ...``) it serves until killed; the
-benchmark uses that to keep the server out of the measured process.
+Run as a program (``python tests/dnsfake.py PORT [--delay=SECONDS] NAME=IP ...``) it serves
+until killed; the benchmark uses that to keep the server out of the measured process, and
+``--delay`` to stand for a server some milliseconds away.
 """
 
 from __future__ import annotations
@@ -224,10 +225,15 @@ def _bogus(rdtype: int) -> str:
 
 
 async def _main(argv: list[str]) -> None:
-    fake = FakeDNS(host="127.0.0.1", port=int(argv[0]))
-    for spec in argv[1:]:
+    # python tests/dnsfake.py PORT [--delay=SECONDS] NAME=IP ...: with --delay every name is
+    # "slow" (answered after that many seconds, each query on its own), a server far away.
+    delay = next((float(a.split("=", 1)[1]) for a in argv[1:] if a.startswith("--delay=")), None)
+    fake = FakeDNS(host="127.0.0.1", port=int(argv[0]), delay=10.0 if delay is None else delay)
+    for spec in (a for a in argv[1:] if not a.startswith("--")):
         name, _, ip = spec.partition("=")
         fake.add(name, "AAAA" if ":" in ip else "A", ip)
+        if delay is not None:
+            fake.behave(name, "slow")
     async with trio.open_nursery() as nursery:
         await nursery.start(fake.serve)
         print(f"ready {fake.port}", flush=True)
