@@ -29,6 +29,7 @@ from ._listen_serve import serve as serve
 from ._listener import Listener as Listener
 from ._network import Network as Network, parse_network as parse_network
 from ._packetconn import PacketConn as PacketConn
+from ._public import claim_names
 from ._records import MX as MX, NS as NS, SRV as SRV
 from ._resolver import Resolver as Resolver, default_resolver as default_resolver
 from ._resolver_funcs import (
@@ -97,17 +98,5 @@ __all__ = [
 ]
 
 
-def _fix_module_names() -> None:
-    """Show public names as trionet.X in reprs, tracebacks and the docs (as trio does)."""
-    namespace = globals()
-    for name in __all__:
-        obj = namespace[name]
-        if getattr(obj, "__module__", "").startswith("trionet._"):
-            try:
-                obj.__module__ = "trionet"
-            except (AttributeError, TypeError):  # pragma: no cover - e.g. instances
-                pass
-
-
-_fix_module_names()
-del _fix_module_names
+claim_names(globals(), __all__, "trionet")
+del claim_names

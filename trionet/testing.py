@@ -53,6 +53,7 @@ from ._fakesocket import (
     SocketFactory,
     address_key,
 )
+from ._public import claim_names
 from ._resolver import Resolver
 
 __all__ = ["Connect", "FakeNet", "FakeResolver", "FakeSocket", "Outcome", "blackhole_listener"]
@@ -259,17 +260,5 @@ def blackhole_listener(
         yield TCPAddr(host, bound)
 
 
-def _fix_module_names() -> None:
-    """Show the names defined in ``_fakesocket`` as trionet.testing.X (as ``trionet`` does)."""
-    namespace = globals()
-    for name in __all__:
-        obj = namespace[name]
-        if getattr(obj, "__module__", "").startswith("trionet._"):
-            try:
-                obj.__module__ = __name__
-            except (AttributeError, TypeError):  # pragma: no cover - e.g. type aliases
-                pass
-
-
-_fix_module_names()
-del _fix_module_names
+claim_names(globals(), __all__, __name__)
+del claim_names
