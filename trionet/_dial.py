@@ -58,6 +58,9 @@ Control = Callable[[str, str, trio.socket.SocketType], None]
 #: An address in the socket module's form: a path, or a (host, port[, flowinfo, scope]) tuple.
 _SockAddr = str | bytes | tuple[str, int] | tuple[str, int, int, int]
 
+#: A dial that needs no resolver: (network, the one address, socket family, socket address).
+_Target = tuple[Network, Addr, int, _SockAddr]
+
 StreamNetwork = Literal["tcp", "tcp4", "tcp6", "unix"]
 PacketNetwork = Literal["udp", "udp4", "udp6", "unixgram", "unixpacket"]
 
@@ -167,10 +170,15 @@ class Dialer:
                 :class:`TimeoutError`.
             trio.Cancelled: an enclosing scope was cancelled.
         """
-        try:
-            net = parse_network(network)
-        except (UnknownNetworkError, AddrError) as exc:
-            raise OpError("dial", network, None, None, exc) from None
+        # One cached lookup answers the common case: one IP literal on a tcp/udp network.
+        target = _literal_target(network, address) if self.local_addr is None else None
+        if target is not None:
+            net = target[0]
+        else:
+            try:
+                net = parse_network(network)
+            except (UnknownNetworkError, AddrError) as exc:
+                raise OpError("dial", network, None, None, exc) from None
         dial = _Dial(self, net, address)
         if self.timeout is None and self.deadline is None:
             own = math.inf  # (no clock read: this is the hot path)
@@ -178,9 +186,9 @@ class Dialer:
             own = own_deadline(trio.current_time(), self.timeout, self.deadline)
         try:
             if own == math.inf:
-                return await dial.run(own)
+                return await dial.run(own, target)
             with trio.CancelScope(deadline=own):
-                return await dial.run(own)
+                return await dial.run(own, target)
             # Our own deadline expired. If an enclosing scope expired in the same instant, its
             # cancellation wins: outer cancellation is never converted into an error.
             await trio.lowlevel.checkpoint_if_cancelled()
@@ -208,23 +216,25 @@ class _Dial:
     def op_error(self, addr: Addr | None, err: BaseException) -> OpError:
         return OpError("dial", self.net.name, self.local, addr, err)
 
-    async def run(self, own: float) -> trio.SocketStream | PacketConn:
+    async def run(self, own: float, target: _Target | None) -> trio.SocketStream | PacketConn:
         tracer = self.tracer
-        if tracer is None and self.d.local_addr is None:
-            # The common case, flattened: one IP literal, nobody tracing. Same steps as
-            # _connect → attempt, minus the calls that would only rediscover this.
-            target = _literal_target(self.net.name, self.address)
-            if target is not None and not (self.net.kind == "tcp" and self.d.multipath_tcp_enabled()):
-                addr, family, sockaddr = target
-                self.only = addr
-                if self.d.control is not None:
-                    await _checkpoint_if_expired()  # no control call when there is no time
-                # (Without a control hook an expired deadline is noticed by connect's checkpoint,
-                # which raises before connect() is called; the socket is closed unused.)
-                sock = await self._dial_one(addr, self.net.proto, family, sockaddr)
-                if self.net.is_stream:
-                    return trio.SocketStream(sock)
-                return PacketConn(sock, self.net.name, remote_addr=addr)
+        # The common case, flattened: one IP literal, nobody tracing, no MPTCP. Same steps as
+        # _connect → attempt, minus the calls that would only rediscover this.
+        if (
+            tracer is None
+            and target is not None
+            and not (self.net.kind == "tcp" and self.d.multipath_tcp_enabled())
+        ):
+            _, addr, family, sockaddr = target
+            self.only = addr
+            if self.d.control is not None:
+                await _checkpoint_if_expired()  # no control call when there is no time
+            # (Without a control hook an expired deadline is noticed by connect's checkpoint,
+            # which raises before connect() is called; the socket is closed unused.)
+            sock = await self._dial_one(addr, self.net.proto, family, sockaddr)
+            if self.net.is_stream:
+                return trio.SocketStream(sock)
+            return PacketConn(sock, self.net.name, remote_addr=addr)
         if tracer is not None:
             tracer.emit(
                 trace.DialStart(
@@ -482,8 +492,8 @@ def _self_connected(sock: trio.socket.SocketType, remote: _SockAddr) -> bool:
 
 
 @functools.lru_cache(maxsize=512)
-def _literal_target(network: str, address: str) -> tuple[Addr, int, _SockAddr] | None:
-    """``(addr, family, sockaddr)`` when *address* is one IP literal with a numeric port on a
+def _literal_target(network: str, address: str) -> _Target | None:
+    """``(net, addr, family, sockaddr)`` when *address* is one IP literal with a numeric port on a
     tcp or udp network (the dial needs no resolver and no race); None otherwise, errors included:
     the general path then reports them with their full context."""
     if address == "":
@@ -496,7 +506,7 @@ def _literal_target(network: str, address: str) -> tuple[Addr, int, _SockAddr] |
     if addrs is None or len(addrs) != 1 or net.kind not in ("tcp", "udp"):
         return None
     family = _favorite_family(net, None, addrs[0])
-    return addrs[0], family, _sockaddr(family, addrs[0])
+    return net, addrs[0], family, _sockaddr(family, addrs[0])
 
 
 # A dialer's keep-alive fields are fixed, so its plan is too (KeepAliveConfig is hashable).

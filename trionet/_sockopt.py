@@ -10,6 +10,7 @@ import functools
 import math
 import os
 import socket as _stdlib_socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, final
 
@@ -167,6 +168,17 @@ def mptcp_available() -> bool:
     return True
 
 
+_MPTCP_VARIABLE: Final = "TRIONET_MULTIPATHTCP"
+# CPython keeps os.environ's contents in ``os.environ._data`` (encoded key -> encoded value),
+# and every change made through os.environ goes through it. A dial asks for this variable every
+# time, and ``os.environ.get`` of an unset variable raises and catches KeyError twice inside
+# the Mapping machinery: about 0.9 µs, 4% of a loopback dial, against 40 ns for a lookup in
+# that dict. Where the attribute is missing (another implementation), the public call is used.
+_ENVIRON_DATA: Final[dict[object, object] | None] = getattr(os.environ, "_data", None)
+_encode_key: Callable[[str], object] = getattr(os.environ, "encodekey", str)
+_ENVIRON_KEY: Final[object] = _encode_key(_MPTCP_VARIABLE)
+
+
 def mptcp_default(*, listener: bool) -> bool:
     """The default MPTCP choice when a dialer/listener leaves ``multipath_tcp=None``.
 
@@ -175,7 +187,10 @@ def mptcp_default(*, listener: bool) -> bool:
     0 = off for both, 1 = on for both, 2 = listeners only, 3 = dialers only. Read on every call,
     so tests and long-running programs can change it.
     """
-    setting = os.environ.get("TRIONET_MULTIPATHTCP", "")
+    if _ENVIRON_DATA is not None and _ENVIRON_DATA.get(_ENVIRON_KEY) is None:
+        setting = ""  # unset, the common case: answered without os.environ.get's KeyError
+    else:
+        setting = os.environ.get(_MPTCP_VARIABLE, "")
     if listener:
         return setting not in ("0", "3")
     return setting in ("1", "3")
