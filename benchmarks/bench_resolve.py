@@ -141,24 +141,22 @@ def _answers(port: int) -> bool:
 async def bench(port: int, far_port: int, directory: Path, rounds: int, n: int) -> dict[str, float]:
     (directory / "resolv.conf").write_text("options timeout:2 attempts:1\n")
     (directory / "hosts").write_text("127.0.0.1 localhost\n")
-    pure = trionet.Resolver(
-        prefer_python=True,
-        nameservers=[f"127.0.0.1:{port}"],
-        resolv_conf=str(directory / "resolv.conf"),
-        hosts_file=str(directory / "hosts"),
-    )
-    dp = dns.asyncresolver.Resolver(configure=False)
-    dp.nameservers = ["127.0.0.1"]
-    dp.port = port
-    far = trionet.Resolver(
-        prefer_python=True,
-        nameservers=[f"127.0.0.1:{far_port}"],
-        resolv_conf=str(directory / "resolv.conf"),
-        hosts_file=str(directory / "hosts"),
-    )
-    dp_far = dns.asyncresolver.Resolver(configure=False)
-    dp_far.nameservers = ["127.0.0.1"]
-    dp_far.port = far_port
+
+    def resolvers(server_port: int) -> tuple[trionet.Resolver, dns.asyncresolver.Resolver]:
+        """trionet's pure resolver and dnspython's, both asking only 127.0.0.1:server_port."""
+        ours = trionet.Resolver(
+            prefer_python=True,
+            nameservers=[f"127.0.0.1:{server_port}"],
+            resolv_conf=str(directory / "resolv.conf"),
+            hosts_file=str(directory / "hosts"),
+        )
+        theirs = dns.asyncresolver.Resolver(configure=False)
+        theirs.nameservers = ["127.0.0.1"]
+        theirs.port = server_port
+        return ours, theirs
+
+    pure, dp = resolvers(port)
+    far, dp_far = resolvers(far_port)
     backend = dns.asyncbackend.get_backend("trio")
 
     listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
