@@ -408,13 +408,7 @@ class UnixAddr:
         return hash((UnixAddr, self._name, self._net))
 
 
-InetAddr: TypeAlias = TCPAddr | UDPAddr | IPAddr
 Addr: TypeAlias = TCPAddr | UDPAddr | IPAddr | UnixAddr
-
-
-def addr_ip(addr: InetAddr) -> IP | None:
-    """The IP of an internet address value."""
-    return addr.ip
 
 
 def sockaddr_for(

@@ -82,7 +82,6 @@ class Resolver:
         self.resolv_conf = resolv_conf
         self.hosts_file = hosts_file
         self._nss = NSSwitch(_SYSTEM_NSSWITCH)
-        self._offset = 0
 
     @property
     def nameservers(self) -> list[str] | None:
@@ -166,11 +165,15 @@ class Resolver:
         self, conf: DNSConfig, fqdn: str, qtype: dns.rdatatype.RdataType
     ) -> tuple[dns.message.Message, str]:
         servers: list[Server] = self._servers or [parse_server(s) for s in conf.servers]
-        offset = 0
-        if conf.rotate:
-            offset, self._offset = self._offset, self._offset + 1
         return await try_one_name(
-            servers, offset, conf.attempts, conf.timeout, conf.use_tcp, conf.trust_ad, fqdn, qtype
+            servers,
+            conf.server_offset(),
+            conf.attempts,
+            conf.timeout,
+            conf.use_tcp,
+            conf.trust_ad,
+            fqdn,
+            qtype,
         )
 
     # -- addresses ---------------------------------------------------------------------------
