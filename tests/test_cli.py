@@ -220,7 +220,13 @@ ZONE = {
 
 
 @pytest.fixture
-def dns_server() -> Iterator[str]:
+def dns_log() -> list[str]:
+    """The questions the dns_server fixture was asked, as ``"NAME TYPE"``."""
+    return []
+
+
+@pytest.fixture
+def dns_server(dns_log: list[str]) -> Iterator[str]:
     """A tiny dnspython UDP responder on 127.0.0.1 answering from ZONE (NXDOMAIN otherwise)."""
     import dns.message
     import dns.rcode
@@ -242,6 +248,7 @@ def dns_server() -> Iterator[str]:
             reply = dns.message.make_response(query)
             question = query.question[0]
             key = (question.name.to_text(), dns.rdatatype.to_text(question.rdtype))
+            dns_log.append(" ".join(key))
             if key in ZONE:
                 reply.answer.append(dns.rrset.from_text_list(question.name, 60, "IN", key[1], ZONE[key]))
             elif not any(name == key[0] for name, _ in ZONE):
@@ -280,3 +287,12 @@ async def test_lookup_no_such_host_exits_1(dns_server: str) -> None:
     assert result.returncode == 1
     assert result.stderr.decode().startswith("lookup nosuch.example.test")
     assert "no such host" in result.stderr.decode()
+
+
+async def test_lookup_with_server_asks_only_that_server(dns_server: str, dns_log: list[str]) -> None:
+    # Like dig @SERVER: the machine's hosts file (which names localhost) and resolv.conf search
+    # list play no part; the name goes to the server as it is.
+    result = await run("lookup", "--server", dns_server, "--type", "A", "localhost")
+    assert result.returncode == 1, result.stdout.decode()
+    assert "no such host" in result.stderr.decode()
+    assert dns_log == ["localhost. A"]

@@ -263,8 +263,11 @@ async def _serve_packets(pconn: PacketConn, args: argparse.Namespace) -> int:
 async def _lookup(args: argparse.Namespace) -> int:
     resolver = default_resolver
     if args.server is not None:
-        # The pure resolver, so that the server given is the one asked (libc would ignore it).
-        resolver = Resolver(prefer_python=True, nameservers=[args.server])
+        # The pure resolver, so that the server given is the one asked (libc would ignore it),
+        # and, like dig @SERVER, only that server: no hosts file, no resolv.conf search list.
+        resolver = Resolver(
+            prefer_python=True, nameservers=[args.server], resolv_conf=os.devnull, hosts_file=os.devnull
+        )
     kind: str | None = args.type
     name: str = args.name
     calls: dict[str | None, tuple[str, tuple[str, ...]]] = {
