@@ -78,6 +78,22 @@ async def test_lookup_ip(make: MakeResolver) -> None:
         await r.lookup_ip("ip6", "v4.test")  # NODATA is "no such host" (Go's skipToAnswer)
 
 
+async def test_lookup_ip_networks_and_the_unspecified_address(make: MakeResolver, fake: FakeDNS) -> None:
+    # Go's LookupIP parses the network with parseNetwork(needsProto=false): a protocol suffix
+    # is allowed; and internetAddrList adds 0.0.0.0 to a lone "::" (Go issue 18806).
+    r = make()
+    assert await r.lookup_ip("ip4:icmp", "v4.test") == [ipaddress.IPv4Address("127.0.0.2")]
+    v4zero, v6zero = ipaddress.IPv4Address("0.0.0.0"), ipaddress.IPv6Address("::")
+    assert await r.lookup_ip("ip", "::") == [v6zero, v4zero]
+    assert await r.lookup_ip("ip4", "::") == [v4zero]
+    assert await r.lookup_ip("ip6", "::") == [v6zero]
+    with pytest.raises(trionet.AddrError, match=r"^address nosuchproto: unknown IP protocol specified$"):
+        await r.lookup_ip("ip4:nosuchproto", "v4.test")
+    with pytest.raises(trionet.UnknownNetworkError):
+        await r.lookup_ip("udp", "v4.test")
+    assert fake.asked() == [("v4.test.", "A")]  # literals and bad networks ask nothing
+
+
 async def test_literals_and_empty(make: MakeResolver, fake: FakeDNS) -> None:
     r = make()
     assert await r.lookup_ip_addr("fe80::1%lo") == [IPAddr("fe80::1", "lo")]

@@ -12,6 +12,7 @@ and an enclosing scope's cancellation propagates as a bare :class:`trio.Cancelle
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import random
 from typing import Final
@@ -27,6 +28,7 @@ from ._dnsclient import Server, do_shared, parse_server, try_one_name
 from ._dnsconfig import DNSConfig, ResolvConf, is_domain_name
 from ._errors import ERR_NO_SUCH_HOST, ERR_NO_SUITABLE_ADDRESS, AddrError, DNSError, UnknownNetworkError
 from ._hosts import HostsFile
+from ._network import parse_network
 from ._records import MX as MX, NS as NS, SRV as SRV, answer_rdatas, rdatas_of, sort_srv
 from ._syslookup import sort_addrs, system_lookup_addr, system_lookup_cname, system_lookup_ip
 
@@ -305,18 +307,27 @@ class Resolver:
         return [str(a) for a in await self.lookup_ip_addr(host)]
 
     async def lookup_ip(self, network: str, host: str) -> list[IP]:
-        """The IPs of *host* for *network* ``"ip"``, ``"ip4"`` or ``"ip6"`` (Go's ``LookupIP``).
+        """The IPs of *host* for *network* ``"ip"``, ``"ip4"`` or ``"ip6"`` (Go's ``LookupIP``);
+        a protocol suffix is accepted and ignored (``"ip4:icmp"``), as Go's is.
+
+        As in Go (issue 18806), ``"::"`` also stands for ``0.0.0.0``: ``lookup_ip("ip", "::")``
+        is ``[::, 0.0.0.0]`` and ``lookup_ip("ip4", "::")`` is ``[0.0.0.0]``.
 
         Raises:
             UnknownNetworkError: another network.
+            AddrError: ``unknown IP protocol specified`` for a bad suffix; ``no suitable address
+                found`` when no address is of the family asked.
             DNSError: as :meth:`lookup_ip_addr`.
-            AddrError: ``no suitable address found`` when none is of the family asked.
         """
-        if network not in ("ip", "ip4", "ip6"):
+        afnet = parse_network(network, needs_proto=False).afnet
+        if afnet not in ("ip", "ip4", "ip6"):
             raise UnknownNetworkError(network)
-        addrs = await self.lookup_ip_addr(host, network=network)
-        want = {"ip": (4, 6), "ip4": (4,), "ip6": (6,)}[network]
-        ips = [a.ip for a in addrs if a.ip is not None and a.ip.version in want]
+        addrs = await self.lookup_ip_addr(host, network=afnet)
+        found = [a.ip for a in addrs if a.ip is not None]
+        if found == [ipaddress.IPv6Address("::")]:
+            found.append(ipaddress.IPv4Address("0.0.0.0"))
+        want = {"ip": (4, 6), "ip4": (4,), "ip6": (6,)}[afnet]
+        ips = [ip for ip in found if ip.version in want]
         if not ips:
             raise AddrError(ERR_NO_SUITABLE_ADDRESS, host)
         return ips
