@@ -89,6 +89,18 @@ def test_canonical_is_first_name_rooted(tmp_path: Path) -> None:
 def test_missing_file_is_empty(tmp_path: Path) -> None:
     hosts = HostsFile(str(tmp_path / "nope"))
     assert hosts.lookup_host("localhost", 0.0) == ([], "")
+    (tmp_path / "nope").write_text("127.0.0.9 late.test\n")  # appears later: read next time
+    assert hosts.lookup_host("late.test", 1.0) == (["127.0.0.9"], "late.test.")
+
+
+def test_a_file_that_disappears_leaves_the_last_table(tmp_path: Path) -> None:
+    # Go's readHosts returns early when the file cannot be opened: the old entries stay.
+    path = tmp_path / "hosts"
+    path.write_text("127.0.0.1 a.test\n")
+    hosts = HostsFile(str(path))
+    assert hosts.lookup_host("a.test", 0.0) == (["127.0.0.1"], "a.test.")
+    path.unlink()
+    assert hosts.lookup_host("a.test", 10.0) == (["127.0.0.1"], "a.test.")  # past the 5 s cache
 
 
 def test_cache_and_reload(tmp_path: Path) -> None:

@@ -86,7 +86,8 @@ class HostsFile:
     """A hosts file, re-read when it changes (Go's ``hosts`` cache: 5 s, then mtime and size).
 
     Args:
-        path: the file; a missing or unreadable file behaves as an empty one.
+        path: the file; a missing or unreadable file gives an empty table at first, and once
+            the file has been read, leaves the last table in place (as Go does).
     """
 
     def __init__(self, path: str) -> None:
@@ -112,7 +113,9 @@ class HostsFile:
             with open(self.path, encoding="utf-8", errors="replace") as f:
                 text = f.read()
         except OSError:
-            text = ""  # Go: a missing or unreadable file is an empty table
+            # Go's readHosts: a file that cannot be opened leaves the table as it was (empty
+            # before the first good read), and the next lookup tries again.
+            return self._table
         self._table = parse_hosts(text)
         self._stamp = stamp
         self._expire = now + CACHE_MAX_AGE
