@@ -8,6 +8,7 @@ packet is ever sent, the sockets live inside the process.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import sys
@@ -16,7 +17,7 @@ from typing import NamedTuple
 import pytest
 import trio
 
-from trionet import Dialer, OpError, TCPAddr, parse_network
+from trionet import Dialer, OpError, TCPAddr, parse_network, trace
 from trionet._dial import _describe, _Dial
 from trionet._happy_eyeballs import Race
 from trionet.testing import FakeNet
@@ -367,3 +368,25 @@ async def test_lookup_that_hangs_times_out_as_lookup(autojump_clock: trio.testin
     assert isinstance(info.value, TimeoutError)
     assert trio.current_time() == 3.0
     assert net.connects == []
+
+
+@pytest.mark.parametrize("traced", [False, True], ids=["untraced", "traced"])
+@pytest.mark.parametrize(
+    "how", ["enclosing scope cancelled", "own timeout 0", "own deadline passed"], ids=["cancelled", "t0", "d"]
+)
+async def test_a_dial_with_no_time_left_makes_no_socket(how: str, traced: bool) -> None:
+    # One rule for every path (IP literal or not, traced or not): each attempt starts with a
+    # cancellation check, so nothing is created when the dial is over before it starts.
+    net = FakeNet()
+    dialer = {
+        "enclosing scope cancelled": Dialer(),
+        "own timeout 0": Dialer(timeout=0),
+        "own deadline passed": Dialer(deadline=trio.current_time() - 1),
+    }[how]
+    observing = trace.collect() if traced else contextlib.nullcontext()
+    with net.install(), observing, trio.CancelScope() as scope:
+        if how == "enclosing scope cancelled":
+            scope.cancel()
+        with pytest.raises(OpError if how != "enclosing scope cancelled" else trio.Cancelled):
+            await dialer.dial("tcp", "127.0.0.1:80")
+    assert net.sockets == []

@@ -40,7 +40,7 @@ from .trace import ResolveDone, ResolveStart, Tracer
 if TYPE_CHECKING:
     from ._network import Network
 
-__all__ = ["HostResolver", "addr_list_now", "parse_local_addr", "resolve_addr_list"]
+__all__ = ["HostResolver", "addr_list_now", "lookup_addr_list", "parse_local_addr", "resolve_addr_list"]
 
 _IPV4_WILDCARD = ipaddress.IPv4Address("0.0.0.0")
 
@@ -167,6 +167,19 @@ async def resolve_addr_list(
     addrs = addr_list_now(op, net, address, hint)
     if addrs is not None:
         return addrs
+    return await lookup_addr_list(resolver, op, net, address, hint, tracer)
+
+
+async def lookup_addr_list(
+    resolver: HostResolver,
+    op: str,
+    net: Network,
+    address: str,
+    hint: Addr | None,
+    tracer: Tracer | None = None,
+) -> tuple[Addr, ...]:
+    """The half of :func:`resolve_addr_list` that asks *resolver*, for a caller that already
+    knows :func:`addr_list_now` returned None (a host name, or a service-name port)."""
     addrs = await _internet_addr_list(resolver, net, address, tracer)
     if op != "dial" or hint is None:
         return addrs

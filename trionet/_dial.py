@@ -18,7 +18,6 @@ import functools
 import math
 import socket as _stdlib_socket
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, final, overload
 
@@ -26,11 +25,11 @@ import trio
 
 from . import trace
 from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, sockaddr_for, split_host_port
-from ._addrlist import addr_list_now, parse_local_addr, resolve_addr_list
+from ._addrlist import addr_list_now, lookup_addr_list, parse_local_addr
 from ._deadline import check_duration, own_deadline
 from ._errors import AddrError, DNSError, OpError, SyscallError, UnknownNetworkError, io_timeout
 from ._happy_eyeballs import Race, partition
-from ._network import Network, ctrl_network, parse_network
+from ._network import Control, Network, ctrl_network, parse_network
 from ._packetconn import PacketConn
 from ._resolver import Resolver, default_resolver
 from ._sockopt import (
@@ -41,6 +40,7 @@ from ._sockopt import (
     keepalive_plan,
     mptcp_available,
     mptcp_default,
+    set_default_sockopts,
 )
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -50,10 +50,6 @@ __all__ = ["Control", "Dialer", "dial", "dial_timeout"]
 
 #: Go's default fast-fallback delay (RFC 6555 suggests 300 ms; dial.go uses it).
 DEFAULT_FALLBACK_DELAY: Final = 0.300
-
-#: The ``control`` hook: ``control(network, address, sock)``, called after ``socket()`` and
-#: before bind/connect. *network* is family-specific (``"tcp4"``, ``"udp6"``, ``"unix"``).
-Control = Callable[[str, str, trio.socket.SocketType], None]
 
 #: An address in the socket module's form: a path, or a (host, port[, flowinfo, scope]) tuple.
 _SockAddr = str | bytes | tuple[str, int] | tuple[str, int, int, int]
@@ -98,11 +94,11 @@ class Dialer:
             that idle time (rounded up to whole seconds); negative: keep-alive left untouched.
             Ignored when *keep_alive_config* has ``enable=True``.
         keep_alive_config: full keep-alive settings (idle, interval, count); used when its
-            ``enable`` is true.
+            ``enable`` is true. None: *keep_alive* decides.
         resolver: the :class:`Resolver` for host names; None: :data:`default_resolver`.
-        control: called as ``control(network, address, sock)`` after the socket is created and
-            before it is bound or connected, with the family-specific network (``"tcp4"``,
-            ``"udp6"``, ``"unix"``) and the remote address. Raising any exception aborts that
+        control: None: no hook. Otherwise called as ``control(network, address, sock)`` after
+            the socket is created and before it is bound or connected, with the family-specific
+            network (``"tcp4"``, ``"udp6"``, ``"unix"``) and the remote address. Raising any exception aborts that
             attempt (the next address is tried); the exception becomes the :class:`OpError`'s
             ``err``.
         multipath_tcp: request Multipath TCP for ``tcp*`` dials. None: off unless the
@@ -218,23 +214,6 @@ class _Dial:
 
     async def run(self, own: float, target: _Target | None) -> trio.SocketStream | PacketConn:
         tracer = self.tracer
-        # The common case, flattened: one IP literal, nobody tracing, no MPTCP. Same steps as
-        # _connect → attempt, minus the calls that would only rediscover this.
-        if (
-            tracer is None
-            and target is not None
-            and not (self.net.kind == "tcp" and self.d.multipath_tcp_enabled())
-        ):
-            _, addr, family, sockaddr = target
-            self.only = addr
-            if self.d.control is not None:
-                await _checkpoint_if_expired()  # no control call when there is no time
-            # (Without a control hook an expired deadline is noticed by connect's checkpoint,
-            # which raises before connect() is called; the socket is closed unused.)
-            sock = await self._dial_one(addr, self.net.proto, family, sockaddr)
-            if self.net.is_stream:
-                return trio.SocketStream(sock)
-            return PacketConn(sock, self.net.name, remote_addr=addr)
         if tracer is not None:
             tracer.emit(
                 trace.DialStart(
@@ -247,7 +226,7 @@ class _Dial:
                 )
             )
         try:
-            sock, addr = await self._connect()
+            sock, addr = await self._connect(target)
         except OSError as exc:
             self.trace_done(None, exc)
             raise
@@ -256,8 +235,13 @@ class _Dial:
             return trio.SocketStream(sock)
         return PacketConn(sock, self.net.name, remote_addr=addr)
 
-    async def _connect(self) -> tuple[trio.socket.SocketType, Addr]:
+    async def _connect(self, target: _Target | None) -> tuple[trio.socket.SocketType, Addr]:
         d, net = self.d, self.net
+        if target is not None:
+            # One IP literal, already parsed (Dialer.dial's cache): no lookup, no race.
+            _, addr, family, sockaddr = target
+            self.only = addr
+            return await self.attempt(addr, family, sockaddr), addr
         if d.local_addr is not None:
             try:
                 self.local = (
@@ -277,7 +261,7 @@ class _Dial:
                 # what ran out of time.
                 self.resolving = True
                 resolver = d.resolver or default_resolver
-                addrs = await resolve_addr_list(resolver, "dial", net, self.address, self.local, self.tracer)
+                addrs = await lookup_addr_list(resolver, "dial", net, self.address, self.local, self.tracer)
                 self.resolving = False
         except OSError as exc:
             self.resolving = False
@@ -285,7 +269,6 @@ class _Dial:
         if len(addrs) == 1:
             # One address: no race, no nursery, no partial deadline smaller than the dial's.
             self.only = addrs[0]
-            await _checkpoint_if_expired()  # no socket, no control call when there is no time
             return await self.attempt(addrs[0]), addrs[0]
         race = self.race = Race(self.attempt, self.timeout_error, _describe, self.tracer)
         delay = DEFAULT_FALLBACK_DELAY if d.fallback_delay is None else d.fallback_delay
@@ -343,11 +326,15 @@ class _Dial:
             )
         )
 
-    async def attempt(self, addr: Addr) -> trio.socket.SocketType:
-        """Go's ``dialSingle``: one address, MPTCP first when enabled, then plain."""
+    async def attempt(
+        self, addr: Addr, family: int | None = None, sockaddr: _SockAddr | None = None
+    ) -> trio.socket.SocketType:
+        """Go's ``dialSingle``: one address, MPTCP first when enabled, then plain. *family* and
+        *sockaddr* are derived from *addr* unless the caller has them already."""
         net = self.net
-        family = _favorite_family(net, self.local, addr)
-        sockaddr = _sockaddr(family, addr)
+        if family is None or sockaddr is None:
+            family = _favorite_family(net, self.local, addr)
+            sockaddr = _sockaddr(family, addr)
         if net.kind == "tcp" and self.d.multipath_tcp_enabled() and mptcp_available():
             try:
                 return await self._dial_one(addr, IPPROTO_MPTCP, family, sockaddr)
@@ -361,16 +348,15 @@ class _Dial:
         """socket → options → control → bind → connect, retried on a self-connect (Go 2690)."""
         net, local = self.net, self.local
         no_local_port = local is None or not isinstance(local, TCPAddr | UDPAddr) or local.port == 0
-        # Plain IPv4 TCP with no control hook has nothing to set before connect: skip the call.
-        setup = family != _stdlib_socket.AF_INET or net.kind != "tcp" or self.d.control is not None
         for tries_left in (2, 1, 0):
+            # A dial already cancelled or out of time makes no socket and calls no control hook.
+            await trio.lowlevel.checkpoint_if_cancelled()
             try:
                 sock = trio.socket.socket(family, net.socktype, proto)
             except OSError as exc:
                 raise self.op_error(addr, SyscallError("socket", exc)) from None
             try:
-                if setup:
-                    self._setup(sock, family, addr)
+                self._setup(sock, family, addr)
                 if local is not None:
                     await self._bind(sock, family, addr, local)
                 try:
@@ -384,7 +370,7 @@ class _Dial:
                     if no_local_port and tries_left and _self_connected(sock, sockaddr):
                         sock.close()
                         continue
-                    apply_keepalive(sock, _keepalive_plan(self.d.keep_alive, self.d.keep_alive_config))
+                    apply_keepalive(sock, keepalive_plan(self.d.keep_alive, self.d.keep_alive_config))
                 return sock
             except BaseException:
                 sock.close()
@@ -395,13 +381,7 @@ class _Dial:
         """Go's setDefaultSockopts, then Control (the bind comes next, in ``_bind``)."""
         net = self.net
         try:
-            if family == _stdlib_socket.AF_INET6 and net.socktype != _stdlib_socket.SOCK_RAW:
-                # Always explicit, never the sysctl default: only *6 networks are IPv6-only.
-                sock.setsockopt(
-                    _stdlib_socket.IPPROTO_IPV6, _stdlib_socket.IPV6_V6ONLY, net.afnet.endswith("6")
-                )
-            if net.socktype in (_stdlib_socket.SOCK_DGRAM, _stdlib_socket.SOCK_RAW) and not net.is_unix:
-                sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_BROADCAST, 1)
+            set_default_sockopts(sock, net, family)
         except OSError as exc:
             raise self.op_error(addr, SyscallError("setsockopt", exc)) from None
         if self.d.control is not None:
@@ -426,13 +406,6 @@ class _Dial:
             raise self.op_error(addr, exc) from None
         except OSError as exc:
             raise self.op_error(addr, SyscallError("bind", exc)) from None
-
-
-async def _checkpoint_if_expired() -> None:
-    """Raise Cancelled now if the effective deadline has already passed (else no checkpoint)."""
-    deadline = trio.current_effective_deadline()
-    if deadline != math.inf and deadline <= trio.current_time():
-        await trio.lowlevel.checkpoint()
 
 
 def _is_ipv4_addr(addr: Addr) -> bool:
@@ -471,9 +444,9 @@ def _favorite_family(net: Network, local: Addr | None, remote: Addr) -> int:
     return _stdlib_socket.AF_INET6
 
 
-# The address values are immutable and IP-literal dials return the same cached objects each
-# time, so the socket-module form is worth caching: formatting an IP is a visible part of a
-# loopback dial.
+# The address values are immutable and hashable, so the socket-module form is worth caching:
+# formatting an IP is a visible part of a loopback dial (IP literals get theirs once, through
+# _literal_target's cache; this one serves resolved addresses).
 @functools.lru_cache(maxsize=256)
 def _sockaddr(family: int, addr: Addr) -> _SockAddr:
     if isinstance(addr, UnixAddr):
@@ -496,8 +469,6 @@ def _literal_target(network: str, address: str) -> _Target | None:
     """``(net, addr, family, sockaddr)`` when *address* is one IP literal with a numeric port on a
     tcp or udp network (the dial needs no resolver and no race); None otherwise, errors included:
     the general path then reports them with their full context."""
-    if address == "":
-        return None
     try:
         net = parse_network(network)
         addrs = addr_list_now("dial", net, address, None)
@@ -508,9 +479,6 @@ def _literal_target(network: str, address: str) -> _Target | None:
     family = _favorite_family(net, None, addrs[0])
     return net, addrs[0], family, _sockaddr(family, addrs[0])
 
-
-# A dialer's keep-alive fields are fixed, so its plan is too (KeepAliveConfig is hashable).
-_keepalive_plan: Final = functools.lru_cache(maxsize=64)(keepalive_plan)
 
 _default_dialer: Final = Dialer()
 

@@ -22,7 +22,6 @@ import functools
 import os
 import re
 import socket as _stdlib_socket
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, final, overload
 
@@ -32,7 +31,7 @@ from ._address import IP, Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, is_
 from ._addrlist import HostResolver, resolve_addr_list
 from ._errors import AddrError, OpError, SyscallError, UnknownNetworkError
 from ._listener import Listener, has_keepalive
-from ._network import Network, ctrl_network, parse_network
+from ._network import Control, Network, ctrl_network, parse_network
 from ._packetconn import PacketConn
 from ._resolver import default_resolver
 from ._sockopt import (
@@ -43,6 +42,7 @@ from ._sockopt import (
     keepalive_plan,
     mptcp_available,
     mptcp_default,
+    set_default_sockopts,
 )
 
 __all__ = [
@@ -55,12 +55,7 @@ __all__ = [
 ]
 
 
-#: ``control(network, address, sock)``, as for :class:`Dialer` (kept here too: ``_dial`` and
-#: ``_listen`` are siblings and do not import each other).
-Control = Callable[[str, str, trio.socket.SocketType], None]
-
 StreamListenNetwork = Literal["tcp", "tcp4", "tcp6", "unix"]
-PacketListenNetwork = Literal["udp", "udp4", "udp6", "unixgram"]
 
 _SOMAXCONN_FALLBACK: Final = 128  # Linux's syscall.SOMAXCONN, Go's fallback
 _C_INT_MAX: Final = 2**31 - 1  # socket.listen() takes a C int
@@ -122,22 +117,23 @@ def _first_ipv4(addrs: tuple[Addr, ...]) -> Addr:
     return next((a for a in addrs if is_ipv4(_ip_of(a))), addrs[0])
 
 
-def _listen_family(net: Network, la: Addr) -> tuple[int, bool]:
-    """Go's ``favoriteAddrFamily`` in listen mode: ``(family, ipv6only)``."""
+def _listen_family(net: Network, la: Addr) -> int:
+    """Go's ``favoriteAddrFamily`` in listen mode (only ``*6`` networks are IPv6-only; see
+    :func:`set_default_sockopts`)."""
     if net.is_unix:
-        return _stdlib_socket.AF_UNIX, False
+        return _stdlib_socket.AF_UNIX
     if net.afnet.endswith("4"):
-        return _stdlib_socket.AF_INET, False
+        return _stdlib_socket.AF_INET
     if net.afnet.endswith("6"):
-        return _stdlib_socket.AF_INET6, True
+        return _stdlib_socket.AF_INET6
     ip = _ip_of(la)
     if is_wildcard(ip):
         ipv4, v4map = _ip_stack()
         if v4map or not ipv4:
-            return _stdlib_socket.AF_INET6, False  # one dual-stack socket
+            return _stdlib_socket.AF_INET6  # one dual-stack socket
         if ip is None:
-            return _stdlib_socket.AF_INET, False
-    return (_stdlib_socket.AF_INET if ip is None or is_ipv4(ip) else _stdlib_socket.AF_INET6), False
+            return _stdlib_socket.AF_INET
+    return _stdlib_socket.AF_INET if ip is None or is_ipv4(ip) else _stdlib_socket.AF_INET6
 
 
 @final
@@ -296,7 +292,7 @@ class ListenConfig:
 
     async def _open(self, net: Network, la: Addr, proto: int, backlog: int | None) -> trio.socket.SocketType:
         """socket → default options → control → bind → listen (when *backlog* is not None)."""
-        family, v6only = _listen_family(net, la)
+        family = _listen_family(net, la)
 
         def fail(err: BaseException) -> OpError:
             return OpError("listen", net.name, None, la, err)
@@ -309,7 +305,7 @@ class ListenConfig:
             ip = _ip_of(la)
             multicast = isinstance(la, UDPAddr) and ip is not None and ip.is_multicast
             try:
-                self._set_options(sock, net, family, v6only, backlog is not None or multicast)
+                self._set_options(sock, net, family, backlog is not None or multicast)
             except OSError as exc:
                 raise fail(SyscallError("setsockopt", exc)) from None
             if self.control is not None:
@@ -340,16 +336,9 @@ class ListenConfig:
             raise
         return sock
 
-    def _set_options(
-        self, sock: trio.socket.SocketType, net: Network, family: int, v6only: bool, reuse_addr: bool
-    ) -> None:
+    def _set_options(self, sock: trio.socket.SocketType, net: Network, family: int, reuse_addr: bool) -> None:
         """Go's ``setDefaultSockopts`` + ``setDefaultListenerSockopts``, and ``SO_REUSEPORT``."""
-        raw = net.socktype == _stdlib_socket.SOCK_RAW
-        if family == _stdlib_socket.AF_INET6 and not raw:
-            # Always explicit, overriding the net.ipv6.bindv6only sysctl (Go issue 12579).
-            sock.setsockopt(_stdlib_socket.IPPROTO_IPV6, _stdlib_socket.IPV6_V6ONLY, v6only)
-        if net.socktype in (_stdlib_socket.SOCK_DGRAM, _stdlib_socket.SOCK_RAW) and not net.is_unix:
-            sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_BROADCAST, 1)
+        set_default_sockopts(sock, net, family)
         if reuse_addr:
             # Stream listeners (and multicast UDP): a restarted server can bind at once even
             # with connections of the previous one in TIME_WAIT (TestClosingListener).

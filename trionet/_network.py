@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import functools
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, final
 
 from ._errors import AddrError, UnknownNetworkError
 
-__all__ = ["Network", "lookup_protocol", "parse_network"]
+if TYPE_CHECKING:  # pure module: trio only for the Control type
+    import trio
+
+__all__ = ["Control", "Network", "ctrl_network", "lookup_protocol", "parse_network"]
 
 # The networks without a ":proto" suffix, with (family, socket type) for each.
 # AF_UNSPEC means "decided per address" (Go's favoriteAddrFamily).
@@ -115,6 +119,12 @@ def _parse_network(network: str, needs_proto: bool) -> Network:
     else:
         proto = lookup_protocol(protostr)
     return Network(network, afnet, proto, _IP[afnet], socket.SOCK_RAW)
+
+
+#: The ``control`` hook of :class:`Dialer` and :class:`ListenConfig`: ``control(network,
+#: address, sock)``, called after ``socket()`` and before bind/connect/listen, with the network
+#: from :func:`ctrl_network`.
+Control = Callable[[str, str, "trio.socket.SocketType"], None]
 
 
 def ctrl_network(net: Network, family: int) -> str:
