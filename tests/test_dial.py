@@ -429,20 +429,6 @@ async def test_connection_outlives_the_scope_it_was_dialed_in() -> None:
         await stream.aclose()
 
 
-async def test_never_returns_a_self_connected_socket() -> None:
-    # Go's TestTCPSelfConnect, short form: dial an ephemeral port nobody listens on, many times.
-    port = closed_port()
-    for _ in range(300):
-        try:
-            stream = await trionet.dial("tcp", f"127.0.0.1:{port}")
-        except OpError:
-            continue
-        local = stream.socket.getsockname()
-        peer = stream.socket.getpeername()
-        await stream.aclose()
-        assert local != peer
-
-
 async def test_no_descriptor_leaks_when_cancelled_at_random_moments() -> None:
     # Hundreds of dials: to a listener, a blackhole, a closed port and a dual-stack race, each
     # cancelled by an enclosing scope at a random moment. Nothing may stay open.
@@ -582,6 +568,8 @@ async def test_self_connect_is_retried_twice_as_in_go(port4: int, lie: int, retu
     assert len(factory.made) == returned + 1
     assert stream.socket is factory.made[returned]
     assert all(s.fileno() == -1 for s in factory.made[:returned])  # the self-connected ones: closed
+    if lie <= 2:  # what Go's TestTCPSelfConnect asks: the socket returned is not connected to itself
+        assert stream.socket.getsockname() != stream.socket.getpeername()
     await stream.aclose()
 
 
