@@ -7,14 +7,14 @@ import re
 import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 
 import pytest
 import trio
 
 import trionet
 import trionet.testing
+
+from .dnsfake import FakeDNS
 
 pytestmark = pytest.mark.loopback
 
@@ -59,7 +59,9 @@ async def test_demo_draws_the_race() -> None:
     assert primary is not None, out
     assert fallback is not None, out
     assert primary.group(1) == fallback.group(1)  # one port, two families
-    assert 300.0 <= float(fallback.group(2)) < 1000.0
+    assert (
+        300.0 <= float(fallback.group(2)) < 3000.0
+    )  # real clock in a child process: generous above, exact below
     assert f"=> connected to 127.0.0.1:{fallback.group(1)} after" in out
     # Act 2: own timeout → OpError (a TimeoutError); outer scope → bare Cancelled, nothing raised.
     assert re.search(r"raises OpError: dial tcp \[::1\]:\d+: i/o timeout", out)
@@ -82,7 +84,7 @@ async def test_demo_json_is_one_event_per_line() -> None:
     assert winner["role"] == "fallback"
     assert winner["family"] == "ipv4"
     start = next(e for e in events if e["event"] == "DialStart")
-    assert 0.1 <= winner["time"] - start["time"] < 1.0
+    assert 0.1 <= winner["time"] - start["time"] < 3.0  # real clock: generous above
 
 
 # -- dial ---------------------------------------------------------------------------------------
@@ -220,49 +222,12 @@ ZONE = {
 
 
 @pytest.fixture
-def dns_log() -> list[str]:
-    """The questions the dns_server fixture was asked, as ``"NAME TYPE"``."""
-    return []
-
-
-@pytest.fixture
-def dns_server(dns_log: list[str]) -> Iterator[str]:
-    """A tiny dnspython UDP responder on 127.0.0.1 answering from ZONE (NXDOMAIN otherwise)."""
-    import dns.message
-    import dns.rcode
-    import dns.rdatatype
-    import dns.rrset
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                wire, peer = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            query = dns.message.from_wire(wire)
-            reply = dns.message.make_response(query)
-            question = query.question[0]
-            key = (question.name.to_text(), dns.rdatatype.to_text(question.rdtype))
-            dns_log.append(" ".join(key))
-            if key in ZONE:
-                reply.answer.append(dns.rrset.from_text_list(question.name, 60, "IN", key[1], ZONE[key]))
-            elif not any(name == key[0] for name, _ in ZONE):
-                reply.set_rcode(dns.rcode.NXDOMAIN)
-            sock.sendto(reply.to_wire(), peer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        sock.close()
+async def dns(nursery: trio.Nursery) -> FakeDNS:
+    """tests/dnsfake.py's server on 127.0.0.1, answering from ZONE (NXDOMAIN otherwise)."""
+    fake: FakeDNS = await nursery.start(FakeDNS().serve)
+    for (name, rdtype), rdatas in ZONE.items():
+        fake.add(name, rdtype, *rdatas)
+    return fake
 
 
 @pytest.mark.parametrize(
@@ -276,23 +241,23 @@ def dns_server(dns_log: list[str]) -> Iterator[str]:
     ],
     ids=["A", "AAAA", "MX", "TXT", "SRV"],
 )
-async def test_lookup_against_a_local_server(dns_server: str, args: list[str], expected: str) -> None:
-    result = await run("lookup", "--server", dns_server, *args)
+async def test_lookup_against_a_local_server(dns: FakeDNS, args: list[str], expected: str) -> None:
+    result = await run("lookup", "--server", dns.address, *args)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode() == expected
 
 
-async def test_lookup_no_such_host_exits_1(dns_server: str) -> None:
-    result = await run("lookup", "--server", dns_server, "--type", "A", "nosuch.example.test")
+async def test_lookup_no_such_host_exits_1(dns: FakeDNS) -> None:
+    result = await run("lookup", "--server", dns.address, "--type", "A", "nosuch.example.test")
     assert result.returncode == 1
     assert result.stderr.decode().startswith("lookup nosuch.example.test")
     assert "no such host" in result.stderr.decode()
 
 
-async def test_lookup_with_server_asks_only_that_server(dns_server: str, dns_log: list[str]) -> None:
+async def test_lookup_with_server_asks_only_that_server(dns: FakeDNS) -> None:
     # Like dig @SERVER: the machine's hosts file (which names localhost) and resolv.conf search
     # list play no part; the name goes to the server as it is.
-    result = await run("lookup", "--server", dns_server, "--type", "A", "localhost")
+    result = await run("lookup", "--server", dns.address, "--type", "A", "localhost")
     assert result.returncode == 1, result.stdout.decode()
     assert "no such host" in result.stderr.decode()
-    assert dns_log == ["localhost. A"]
+    assert dns.asked() == [("localhost.", "A")]
