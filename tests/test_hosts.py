@@ -93,14 +93,26 @@ def test_missing_file_is_empty(tmp_path: Path) -> None:
     assert hosts.lookup_host("late.test", 1.0) == (["127.0.0.9"], "late.test.")
 
 
-def test_a_file_that_disappears_leaves_the_last_table(tmp_path: Path) -> None:
-    # Go's readHosts returns early when the file cannot be opened: the old entries stay.
+def test_a_file_that_disappears_is_an_empty_table(tmp_path: Path) -> None:
+    # Go's readHosts: ErrNotExist (or ErrPermission) gives an empty table once the cache expires.
     path = tmp_path / "hosts"
     path.write_text("127.0.0.1 a.test\n")
     hosts = HostsFile(str(path))
     assert hosts.lookup_host("a.test", 0.0) == (["127.0.0.1"], "a.test.")
     path.unlink()
-    assert hosts.lookup_host("a.test", 10.0) == (["127.0.0.1"], "a.test.")  # past the 5 s cache
+    assert hosts.lookup_host("a.test", 1.0) == (["127.0.0.1"], "a.test.")  # within the 5 s cache
+    assert hosts.lookup_host("a.test", 10.0) == ([], "")
+
+
+def test_a_file_that_cannot_be_opened_otherwise_keeps_the_last_table(tmp_path: Path) -> None:
+    # Go's readHosts returns early for any other open error: the old entries stay.
+    path = tmp_path / "hosts"
+    path.write_text("127.0.0.1 a.test\n")
+    hosts = HostsFile(str(path))
+    assert hosts.lookup_host("a.test", 0.0) == (["127.0.0.1"], "a.test.")
+    path.unlink()
+    path.mkdir()  # open() now fails with IsADirectoryError
+    assert hosts.lookup_host("a.test", 10.0) == (["127.0.0.1"], "a.test.")
 
 
 def test_cache_and_reload(tmp_path: Path) -> None:

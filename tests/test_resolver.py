@@ -78,6 +78,45 @@ async def test_lookup_ip(make: MakeResolver) -> None:
         await r.lookup_ip("ip6", "v4.test")  # NODATA is "no such host" (Go's skipToAnswer)
 
 
+async def test_lookup_ip_addr_checks_its_network(make: MakeResolver, fake: FakeDNS) -> None:
+    r = make()
+    for network in ("CNAME", "bogus", "tcp"):
+        with pytest.raises(trionet.UnknownNetworkError):
+            await r.lookup_ip_addr("dual.test.", network=network)
+    assert fake.queries == []
+
+
+async def test_hosts_file_answers_share_no_task(make: MakeResolver, fake: FakeDNS) -> None:
+    # A hosts-file answer needs no I/O: it comes back without do_shared's system task, which a
+    # name that goes to DNS does start.
+    class Spawns(trio.abc.Instrument):
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def task_spawned(self, task: trio.lowlevel.Task) -> None:
+            self.names.append(task.name)
+
+    r = make(hosts="127.0.0.5 local.test\n")
+    spawns = Spawns()
+    trio.lowlevel.add_instrument(spawns)
+    try:
+        assert await r.lookup_ip_addr("local.test") == [IPAddr("127.0.0.5")]
+        assert [n for n in spawns.names if n.startswith("trionet.lookup")] == []
+        await r.lookup_ip_addr("v4.test.", network="ip4")  # the control case: DNS is shared
+        assert len([n for n in spawns.names if n.startswith("trionet.lookup")]) == 1
+    finally:
+        trio.lowlevel.remove_instrument(spawns)
+    assert fake.asked() == [("v4.test.", "A")]
+
+
+def test_nameservers_must_be_servers() -> None:
+    with pytest.raises(ValueError, match="at least one server"):
+        Resolver(nameservers=[])
+    for bad in ("bogus", "[::1]", "1.2.3.4:http", ""):
+        with pytest.raises(ValueError, match="nameserver must be IP or IP:port"):
+            Resolver(nameservers=[bad])
+
+
 async def test_lookup_ip_networks_and_the_unspecified_address(make: MakeResolver, fake: FakeDNS) -> None:
     # Go's LookupIP parses the network with parseNetwork(needsProto=false): a protocol suffix
     # is allowed; and internetAddrList adds 0.0.0.0 to a lone "::" (Go issue 18806).
@@ -412,6 +451,12 @@ async def test_resolve_addrs(make: MakeResolver) -> None:
     assert await trionet.resolve_unix_addr("unixgram", "/tmp/x") == trionet.UnixAddr("/tmp/x", "unixgram")
     with pytest.raises(trionet.UnknownNetworkError, match=r"^unknown network udp$"):
         await trionet.resolve_tcp_addr("udp", "127.0.0.1:80")
+    # Go's parseNetwork(needsProto=false): a protocol suffix is checked, not cut off.
+    assert await trionet.resolve_ip_addr("ip4:icmp", "127.0.0.1") == IPAddr("127.0.0.1")
+    with pytest.raises(trionet.AddrError, match=r"^address bogus: unknown IP protocol specified$"):
+        await trionet.resolve_ip_addr("ip:bogus", "127.0.0.1")
+    with pytest.raises(trionet.UnknownNetworkError, match=r"^unknown network tcp:foo$"):
+        await trionet.resolve_ip_addr("tcp:foo", "127.0.0.1")
 
 
 async def test_rotate(make: MakeResolver, fake: FakeDNS, nursery: trio.Nursery) -> None:

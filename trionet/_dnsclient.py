@@ -35,7 +35,7 @@ import dns.rdatatype
 import trio
 
 from ._address import TCPAddr, UDPAddr, join_host_port, parse_ip, parse_port, sockaddr_for, split_host_port
-from ._errors import ERR_NO_SUCH_HOST, DNSError, OpError, SyscallError
+from ._errors import ERR_NO_SUCH_HOST, AddrError, DNSError, OpError, SyscallError
 
 __all__ = ["MAX_PACKET", "Server", "do_shared", "parse_server", "try_one_name"]
 
@@ -60,6 +60,7 @@ class Server:
     sockaddr: tuple[str, int] | tuple[str, int, int, int]
 
 
+@functools.lru_cache(maxsize=64)  # resolv.conf's servers are parsed again for every query
 def parse_server(text: str) -> Server:
     """``"127.0.0.1"``, ``"127.0.0.1:5353"``, ``"::1"`` or ``"[::1]:5353"`` as a :class:`Server`.
 
@@ -69,7 +70,10 @@ def parse_server(text: str) -> Server:
     parsed = parse_ip(text)
     port = 53
     if parsed is None:
-        host, service = split_host_port(text)
+        try:
+            host, service = split_host_port(text)
+        except AddrError:
+            host, service = "", ""
         port, needs_lookup = parse_port(service)
         parsed = parse_ip(host)
         if parsed is None or needs_lookup or not 0 < port <= 65535:
@@ -339,8 +343,8 @@ async def try_one_name(
     trust_ad: bool,
     name: str,
     qtype: dns.rdatatype.RdataType,
-) -> tuple[dns.message.Message, str]:
-    """Go's ``tryOneName``: ask each server in turn, *attempts* rounds; (answer, server text).
+) -> dns.message.Message:
+    """Go's ``tryOneName``: ask each server in turn, *attempts* rounds; the first answer.
 
     NXDOMAIN or NODATA from any server ends the search at once (``is_not_found``); SERVFAIL is
     ``server misbehaving`` (``is_temporary``) and tries the next server; no answer in time is
@@ -370,7 +374,7 @@ async def try_one_name(
             if why is not None:
                 last = DNSError(why, name, server.hostport, is_temporary=msg.rcode() == dns.rcode.SERVFAIL)
                 continue
-            return msg, server.hostport
+            return msg
     if last is None:  # no servers at all
         raise DNSError("no answer from DNS server", name)
     raise last

@@ -12,7 +12,7 @@ Go's rules, kept here:
   is stored rooted, ``absDomainName``); the canonical name is the first name on the line, lower
   case and rooted.
 * The file is re-read when it changed (mtime or size) and then cached for 5 seconds; a missing
-  or unreadable file is an empty table, never an error.
+  or forbidden file is an empty table, never an error.
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ class HostsFile:
     """A hosts file, re-read when it changes (Go's ``hosts`` cache: 5 s, then mtime and size).
 
     Args:
-        path: the file; a missing or unreadable file gives an empty table at first, and once
-            the file has been read, leaves the last table in place (as Go does).
+        path: the file; a missing or forbidden file is an empty table, and another failure to
+            open it keeps the last table (as Go's ``readHosts`` does).
     """
 
     def __init__(self, path: str) -> None:
@@ -112,9 +112,10 @@ class HostsFile:
         try:
             with open(self.path, encoding="utf-8", errors="replace") as f:
                 text = f.read()
+        except (FileNotFoundError, PermissionError):
+            text = ""  # Go's readHosts: a missing or forbidden file is an empty table
         except OSError:
-            # Go's readHosts: a file that cannot be opened leaves the table as it was (empty
-            # before the first good read), and the next lookup tries again.
+            # Any other failure to open leaves the table as it was; the next lookup tries again.
             return self._table
         self._table = parse_hosts(text)
         self._stamp = stamp

@@ -12,7 +12,6 @@ and an enclosing scope's cancellation propagates as a bare :class:`trio.Cancelle
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import random
 from typing import Final
@@ -23,10 +22,11 @@ import dns.reversename
 import trio
 
 from ._address import IP, IPAddr, lookup_port_static, parse_ip
+from ._addrlist import resolve_addr_list
 from ._conf import NSSwitch, Order, env_prefers_libc, host_lookup_order
 from ._dnsclient import Server, do_shared, parse_server, try_one_name
 from ._dnsconfig import DNSConfig, ResolvConf, is_domain_name
-from ._errors import ERR_NO_SUCH_HOST, ERR_NO_SUITABLE_ADDRESS, AddrError, DNSError, UnknownNetworkError
+from ._errors import ERR_NO_SUCH_HOST, DNSError, UnknownNetworkError
 from ._hosts import HostsFile
 from ._network import parse_network
 from ._records import MX as MX, NS as NS, SRV as SRV, answer_rdatas, rdatas_of, sort_srv
@@ -61,7 +61,9 @@ class Resolver:
             the whole lookup instead of returning the other query's results (Go's StrictErrors).
         nameservers: ``["127.0.0.1:5353", "::1", ...]`` (port 53 when omitted); None: the
             ``nameserver`` lines of *resolv_conf* (Go's defaults 127.0.0.1:53 and [::1]:53 if
-            none). The other resolv.conf settings still come from *resolv_conf*.
+            none). The other resolv.conf settings still come from *resolv_conf*. An empty list
+            is refused. Private servers or files make the pure path the default, unless
+            *prefer_python* is False.
         resolv_conf: path of the resolver configuration; read on first use, not before.
         hosts_file: path of the hosts file, consulted before DNS.
 
@@ -87,19 +89,22 @@ class Resolver:
 
     @property
     def nameservers(self) -> list[str] | None:
-        """Read-write: the servers asked instead of resolv.conf's (None: resolv.conf's); a copy,
-        so assign a new list to change them."""
+        """The servers asked instead of resolv.conf's, or None for resolv.conf's own (an empty
+        list is refused). Settable; reading gives a copy, so assign a new list to change them."""
         return None if self._nameservers is None else list(self._nameservers)
 
     @nameservers.setter
     def nameservers(self, value: list[str] | None) -> None:
+        if value is not None and not value:
+            # [] would mean "private servers" to _order but "resolv.conf's" to the queries.
+            raise ValueError("nameservers must be None (resolv.conf's) or at least one server")
         servers = None if value is None else [parse_server(s) for s in value]
         self._nameservers = None if value is None else list(value)
         self._servers = servers
 
     @property
     def resolv_conf(self) -> str:
-        """Read-write: the resolv.conf path; setting it forgets the parsed file."""
+        """The resolv.conf path. Settable; setting it forgets the parsed file."""
         return self._resolv_conf
 
     @resolv_conf.setter
@@ -109,7 +114,7 @@ class Resolver:
 
     @property
     def hosts_file(self) -> str:
-        """Read-write: the hosts file path; setting it forgets the parsed file."""
+        """The hosts file path. Settable; setting it forgets the parsed file."""
         return self._hosts_file
 
     @hosts_file.setter
@@ -146,7 +151,7 @@ class Resolver:
     def _static_host(self, name: str) -> tuple[list[str], str]:
         return self._hosts_cache.lookup_host(name, trio.current_time())
 
-    async def _query(self, name: str, qtype: dns.rdatatype.RdataType) -> tuple[dns.message.Message, str]:
+    async def _query(self, name: str, qtype: dns.rdatatype.RdataType) -> dns.message.Message:
         """Go's ``Resolver.lookup``: the name list, first success wins."""
         if not is_domain_name(name):
             raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
@@ -165,7 +170,7 @@ class Resolver:
 
     async def _try_one_name(
         self, conf: DNSConfig, fqdn: str, qtype: dns.rdatatype.RdataType
-    ) -> tuple[dns.message.Message, str]:
+    ) -> dns.message.Message:
         servers: list[Server] = self._servers or [parse_server(s) for s in conf.servers]
         return await try_one_name(
             servers,
@@ -180,24 +185,36 @@ class Resolver:
 
     # -- addresses ---------------------------------------------------------------------------
     async def lookup_ip_addr(self, host: str, *, network: str = "ip") -> list[IPAddr]:
-        """The IP addresses of *host*, RFC 6724 ordered; *network* ``"ip4"``/``"ip6"`` asks
-        for one family (A or AAAA only), ``"ip"`` for both, queried concurrently.
+        """The IP addresses of *host*, RFC 6724 ordered (Go's ``LookupIPAddr``).
 
-        An IP literal is returned as is. Concurrent identical lookups share one query.
+        *network* restricts the DNS queries: ``"ip"`` asks A and AAAA concurrently, ``"ip4"``
+        only A, ``"ip6"`` only AAAA. An IP literal and hosts-file answers are returned as they
+        are, whatever the family (:meth:`lookup_ip` filters). Concurrent identical lookups that
+        reach DNS or the system share one query.
 
         Raises:
+            UnknownNetworkError: *network* is not ``"ip"``, ``"ip4"`` or ``"ip6"``.
             DNSError: ``lookup HOST on SERVER: no such host`` and the like.
         """
+        if network not in ("ip", "ip4", "ip6"):
+            raise UnknownNetworkError(network)
         if host == "":
             raise DNSError(ERR_NO_SUCH_HOST, host, is_not_found=True)
         literal = parse_ip(host)
         if literal is not None:
             return [IPAddr(literal[0], literal[1])]
-        addrs = await do_shared((id(self), network, host), lambda: self._lookup_ip(network, host))
-        return list(addrs)
-
-    async def _lookup_ip(self, network: str, host: str) -> list[IPAddr]:
         order = self._order(host)
+        if order in ("files,dns", "files"):
+            # A hosts-file answer needs no I/O, so there is no query to share: answer here
+            # rather than through do_shared's task.
+            addrs, _ = self._files_addrs(host)
+            if addrs:
+                await trio.lowlevel.checkpoint()
+                return addrs
+        shared = await do_shared((id(self), network, host), lambda: self._lookup_ip(network, host, order))
+        return list(shared)
+
+    async def _lookup_ip(self, network: str, host: str, order: Order) -> list[IPAddr]:
         if order == "system":
             return await system_lookup_ip(host, network)
         addrs, _ = await self._lookup_ip_cname(network, host, order)
@@ -264,7 +281,7 @@ class Resolver:
 
         async def ask(i: int) -> None:
             try:
-                results[i] = (await self._try_one_name(conf, fqdn, qtypes[i]))[0]
+                results[i] = await self._try_one_name(conf, fqdn, qtypes[i])
             except DNSError as exc:
                 results[i] = exc
 
@@ -280,12 +297,7 @@ class Resolver:
     def _files_addrs(self, name: str) -> tuple[list[IPAddr], str]:
         """Go's ``goLookupIPFiles``: hosts-file addresses, RFC 6724 ordered, and the canonical name."""
         texts, canonical = self._static_host(name)
-        addrs: list[IPAddr] = []
-        for text in texts:
-            parsed = parse_ip(text)
-            if parsed is not None:
-                addrs.append(IPAddr(parsed[0], parsed[1]))
-        return sort_addrs(addrs), canonical
+        return sort_addrs([IPAddr(text) for text in texts]), canonical  # the table holds literals
 
     async def lookup_host(self, host: str) -> list[str]:
         """The addresses of *host* as text (Go's ``LookupHost``); hosts-file order for hosts-file
@@ -299,11 +311,10 @@ class Resolver:
         if parse_ip(host) is not None:
             await trio.lowlevel.checkpoint()
             return [host]
-        if self._order(host) in ("files,dns", "files"):
-            texts, _ = self._static_host(host)
-            if texts:
-                await trio.lowlevel.checkpoint()
-                return texts
+        texts, _ = self._static_host(host)
+        if texts and self._order(host) in ("files,dns", "files"):
+            await trio.lowlevel.checkpoint()
+            return texts  # hosts-file order, as Go's LookupHost
         return [str(a) for a in await self.lookup_ip_addr(host)]
 
     async def lookup_ip(self, network: str, host: str) -> list[IP]:
@@ -319,18 +330,14 @@ class Resolver:
                 found`` when no address is of the family asked.
             DNSError: as :meth:`lookup_ip_addr`.
         """
-        afnet = parse_network(network, needs_proto=False).afnet
-        if afnet not in ("ip", "ip4", "ip6"):
+        net = parse_network(network, needs_proto=False)
+        if net.afnet not in ("ip", "ip4", "ip6"):
             raise UnknownNetworkError(network)
-        addrs = await self.lookup_ip_addr(host, network=afnet)
-        found = [a.ip for a in addrs if a.ip is not None]
-        if found == [ipaddress.IPv6Address("::")]:
-            found.append(ipaddress.IPv4Address("0.0.0.0"))
-        want = {"ip": (4, 6), "ip4": (4,), "ip6": (6,)}[afnet]
-        ips = [ip for ip in found if ip.version in want]
-        if not ips:
-            raise AddrError(ERR_NO_SUITABLE_ADDRESS, host)
-        return ips
+        if host == "":
+            raise DNSError(ERR_NO_SUCH_HOST, host, is_not_found=True)
+        # Go's LookupIP is internetAddrList: the family filter and issue 18806 live there.
+        addrs = await resolve_addr_list(self, "lookup", net, host, None)
+        return [a.ip for a in addrs if isinstance(a, IPAddr) and a.ip is not None]
 
     async def lookup_port(self, network: str, service: str) -> int:
         """The port of *service* (a number, or a name from ``/etc/services`` and Go's built-in
@@ -345,7 +352,8 @@ class Resolver:
 
     # -- records -----------------------------------------------------------------------------
     async def lookup_cname(self, host: str) -> str:
-        """The canonical name of *host*, rooted (``"www.example.com."``) (Go's ``LookupCNAME``).
+        """The canonical name of *host* (Go's ``LookupCNAME``): rooted (``"www.example.com."``),
+        except a dotless hosts-file name, which the hosts file gives as it is.
 
         Raises:
             DNSError: no such host, or a canonical name that is not a valid domain name.
@@ -355,7 +363,6 @@ class Resolver:
             cname = await system_lookup_cname(host)
         else:
             _, cname = await self._lookup_ip_cname("CNAME", host, order)
-            cname = cname if cname.endswith(".") or "." not in cname else cname + "."
         if not is_domain_name(cname):
             raise DNSError(_MALFORMED, host)
         return cname
@@ -369,7 +376,7 @@ class Resolver:
                 are then dropped with the error, unlike Go which returns both).
         """
         target = name if service == "" and proto == "" else f"_{service}._{proto}.{name}"
-        msg, _ = await self._query(target, dns.rdatatype.SRV)
+        msg = await self._query(target, dns.rdatatype.SRV)
         cname, srvs = "", list[SRV]()
         for rrset in msg.answer:
             if rrset.rdtype == dns.rdatatype.SRV:
@@ -387,7 +394,7 @@ class Resolver:
         Raises:
             DNSError: the lookup failed or a host was not a valid name.
         """
-        msg, _ = await self._query(name, dns.rdatatype.MX)
+        msg = await self._query(name, dns.rdatatype.MX)
         mxs = [
             MX(str(rd.exchange.to_text()), int(rd.preference)) for rd in answer_rdatas(msg, dns.rdatatype.MX)
         ]
@@ -402,7 +409,7 @@ class Resolver:
         Raises:
             DNSError: the lookup failed or a host was not a valid name.
         """
-        msg, _ = await self._query(name, dns.rdatatype.NS)
+        msg = await self._query(name, dns.rdatatype.NS)
         nss = [NS(str(rd.target.to_text())) for rd in answer_rdatas(msg, dns.rdatatype.NS)]
         if not all(is_domain_name(n.host) for n in nss):
             raise DNSError(_MALFORMED, name)
@@ -415,7 +422,7 @@ class Resolver:
         Raises:
             DNSError: the lookup failed.
         """
-        msg, _ = await self._query(name, dns.rdatatype.TXT)
+        msg = await self._query(name, dns.rdatatype.TXT)
         return [
             b"".join(rd.strings).decode("utf-8", "replace") for rd in answer_rdatas(msg, dns.rdatatype.TXT)
         ]
@@ -441,7 +448,7 @@ class Resolver:
                 raise DNSError(ERR_NO_SUCH_HOST, addr, is_not_found=True)
         arpa = str(dns.reversename.from_address(str(parsed[0])).to_text())
         try:
-            msg, _ = await self._query(arpa, dns.rdatatype.PTR)
+            msg = await self._query(arpa, dns.rdatatype.PTR)
         except DNSError as exc:
             if exc.is_not_found and order == "dns,files":
                 names = self._hosts_cache.lookup_addr(addr, trio.current_time())

@@ -90,13 +90,13 @@ async def lookup_addr(addr: str) -> list[str]:
 
 async def _resolve(kind: str, network: str, address: str, resolver: Resolver | None) -> Addr:
     """Go's ``Resolve{TCP,UDP,IP}Addr``: the address list, then ``addrList.forResolve``."""
-    network = network or kind
-    if network not in (kind, kind + "4", kind + "6"):
+    net = parse_network(network or kind, needs_proto=False)  # Go: parseNetwork(needsProto=false)
+    if net.afnet not in (kind, kind + "4", kind + "6"):
         raise UnknownNetworkError(network)
-    net = parse_network(network, needs_proto=False)
     addrs = await resolve_addr_list(resolver or default_resolver, "resolve", net, address, None)
     # Go's forResolve: IPv4 preferred unless the address is an IPv6 literal.
-    want6 = (":" in address) if network == "ip" else (network in ("tcp", "udp") and "[" in address)
+    afnet = net.afnet
+    want6 = (":" in address) if afnet == "ip" else (afnet in ("tcp", "udp") and "[" in address)
     for a in addrs:
         if (not isinstance(getattr(a, "ip", None), ipaddress.IPv4Address)) == want6:
             return a
@@ -128,8 +128,16 @@ async def resolve_udp_addr(network: str, address: str, *, resolver: Resolver | N
 
 
 async def resolve_ip_addr(network: str, address: str, *, resolver: Resolver | None = None) -> IPAddr:
-    """An :class:`IPAddr` for a host (no port) on ``ip``/``ip4``/``ip6`` (Go's ``ResolveIPAddr``)."""
-    addr = await _resolve("ip", network.partition(":")[0], address, resolver)
+    """An :class:`IPAddr` for a host (no port) on ``ip``/``ip4``/``ip6``, a protocol suffix
+    allowed (``"ip4:icmp"``) (Go's ``ResolveIPAddr``). *resolver* None: :data:`default_resolver`.
+
+    Raises:
+        UnknownNetworkError: another network.
+        AddrError: ``unknown IP protocol specified`` for a bad suffix; ``no suitable address
+            found``.
+        DNSError: the host could not be resolved.
+    """
+    addr = await _resolve("ip", network, address, resolver)
     assert isinstance(addr, IPAddr)
     return addr
 
