@@ -25,10 +25,13 @@ IP-literal dial at most 1.10x the hand-written equivalent.
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import timeit
 from collections.abc import Awaitable, Callable
@@ -83,8 +86,20 @@ def python_contenders(port: int) -> list[Contender]:
         stream = await trionet.dial("tcp", literal)
         await stream.aclose()
 
+    # localhost through a private hosts file (127.0.0.1 only) and no reachable DNS server: the
+    # row does not depend on the machine's /etc/hosts and never asks its nameserver.
+    private = Path(tempfile.mkdtemp(prefix="trionet-bench-dial-"))
+    atexit.register(shutil.rmtree, private, ignore_errors=True)
+    (private / "hosts").write_text("127.0.0.1 localhost\n")
+    (private / "resolv.conf").write_text("nameserver 127.0.0.1:1\n")
+    by_name = trionet.Dialer(
+        resolver=trionet.Resolver(
+            prefer_python=True, hosts_file=str(private / "hosts"), resolv_conf=str(private / "resolv.conf")
+        )
+    )
+
     async def trionet_localhost() -> None:
-        stream = await trionet.dial("tcp", name)
+        stream = await by_name.dial("tcp", name)
         await stream.aclose()
 
     async def traced(n: int) -> int:

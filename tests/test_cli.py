@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import struct
 import subprocess
 import sys
 
@@ -121,6 +122,33 @@ async def test_dial_refused_prints_go_error_and_exits_1() -> None:
     assert result.stdout == b""
 
 
+async def test_negative_durations_are_written_with_an_equals_sign() -> None:
+    # --fallback-delay=-1s disables racing (docs/cli.rst); the refusal is Go's plain error.
+    port = closed_port()
+    result = await run("dial", "--fallback-delay=-1s", "--keepalive=-1s", "tcp", f"127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert result.stderr.decode() == f"dial tcp 127.0.0.1:{port}: connect: connection refused\n"
+
+
+async def test_a_reset_connection_is_one_line_not_a_traceback(nursery: trio.Nursery) -> None:
+    listener = await trionet.listen("tcp", "127.0.0.1:0")
+    assert isinstance(listener.addr, trionet.TCPAddr)
+
+    async def reset(stream: trio.SocketStream) -> None:
+        # SO_LINGER 0: close() sends RST, so the client's next receive fails with ECONNRESET.
+        stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        await trio.sleep(0.1)  # let the client send its data and its EOF first
+        stream.socket.close()
+
+    nursery.start_soon(trio.serve_listeners, reset, [listener])
+    result = await run("dial", "tcp", str(listener.addr), stdin=b"hello\n")
+    assert result.returncode == 1
+    err = result.stderr.decode()
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+    assert err.startswith(f"tcp {listener.addr}: ")
+
+
 async def test_dial_timeout_against_a_blackhole() -> None:
     with trionet.testing.blackhole_listener() as hole:
         result = await run("dial", "--timeout", "200ms", "tcp", str(hole))
@@ -136,8 +164,18 @@ async def test_dial_timeout_against_a_blackhole() -> None:
         (["dial", "--timeout", "soon", "tcp", "127.0.0.1:80"], None),
         (["lookup", "--type", "BOGUS", "example.test"], None),
         (["frobnicate"], None),
+        (["lookup", "--server", "127.0.0.1:notaport", "x.test"], None),
+        (["lookup", "--server", "", "x.test"], None),
     ],
-    ids=["unknown-network", "missing-port", "bad-duration", "bad-type", "bad-command"],
+    ids=[
+        "unknown-network",
+        "missing-port",
+        "bad-duration",
+        "bad-type",
+        "bad-command",
+        "bad-server",
+        "no-server",
+    ],
 )
 async def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str | None) -> None:
     result = await run(*args)

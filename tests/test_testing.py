@@ -14,6 +14,8 @@ import trionet
 from trionet import DNSError, IPAddr
 from trionet.testing import FakeNet, FakeSocket, blackhole_listener
 
+from .loopback import open_fds
+
 
 async def test_outcomes_and_times(autojump_clock: trio.testing.MockClock) -> None:
     net = FakeNet()
@@ -154,13 +156,11 @@ def test_bad_arguments() -> None:
         pass
 
 
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 @pytest.mark.loopback
 @pytest.mark.parametrize("family", [socket.AF_INET, socket.AF_INET6])
-async def test_blackhole_listener_hangs_a_real_connect(family: socket.AddressFamily) -> None:
+async def test_blackhole_listener_hangs_a_real_connect(
+    family: socket.AddressFamily, autojump_clock: trio.testing.MockClock
+) -> None:
     before = open_fds()
     with blackhole_listener(family) as addr:
         assert str(addr.ip) == ("127.0.0.1" if family == socket.AF_INET else "::1")
@@ -171,3 +171,15 @@ async def test_blackhole_listener_hangs_a_real_connect(family: socket.AddressFam
             await trionet.Dialer(timeout=0.2).dial("tcp", str(addr))
         assert str(info.value) == f"dial tcp {addr}: i/o timeout"
     assert open_fds() == before
+
+
+async def test_a_local_port_never_equals_the_peer(autojump_clock: trio.testing.MockClock) -> None:
+    # The fake hands out local ports from 40000: a dial to port 40000 must not look like a
+    # self-connect (the dialer would close it and dial again).
+    net = FakeNet()
+    with net.install():
+        stream = await trionet.dial("tcp", "127.0.0.1:40000")
+        assert stream.socket.getsockname() != stream.socket.getpeername()
+        await stream.aclose()
+    assert len(net.sockets) == 1
+    assert [c.result for c in net.connects] == ["connected"]

@@ -22,6 +22,9 @@ from typing import NoReturn, cast
 
 import trio
 
+if sys.version_info < (3, 11):  # pragma: no cover - exercised by the 3.10 nox session
+    from exceptiongroup import BaseExceptionGroup
+
 from . import trace
 from ._dial import Dialer
 from ._errors import AddrError, OpError, UnknownNetworkError
@@ -66,11 +69,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("address", help="host:port, [v6]:port, or a unix socket path")
     p.add_argument("--timeout", type=duration, help="the dialer's own timeout (default: none)")
     p.add_argument(
-        "--fallback-delay", type=duration, help="fast-fallback delay; negative disables (default 300ms)"
+        "--fallback-delay",
+        type=duration,
+        help="fast-fallback delay; negative disables, written --fallback-delay=-1s (default 300ms)",
     )
     p.add_argument("--local", metavar="ADDR", help="local address to bind, e.g. 127.0.0.2:0")
     p.add_argument(
-        "--keepalive", type=duration, help="keep-alive idle time; negative leaves it off (default 15s)"
+        "--keepalive",
+        type=duration,
+        help="keep-alive idle time; negative leaves it off, written --keepalive=-1s (default 15s)",
     )
     p.add_argument("--mptcp", action="store_true", help="request Multipath TCP")
     _trace_options(p)
@@ -134,13 +141,13 @@ def _fail(exc: OSError) -> int:
     return 2 if isinstance(inner, AddrError | UnknownNetworkError) else 1
 
 
-def _show_trace(args: argparse.Namespace, events: list[trace.Event], out: object = None) -> None:
-    stream = sys.stderr if out is None else sys.stdout
-    if getattr(args, "trace", False) and events:
-        print(render(events, width=args.width), file=stream)
+def _show_trace(args: argparse.Namespace, events: list[trace.Event]) -> None:
+    """``dial --trace``/``--json``: on stderr, which stays clear of the connection's data."""
+    if args.trace and events:
+        print(render(events, width=args.width), file=sys.stderr)
     if args.json:
         for event in events:
-            print(json.dumps(event.as_dict()), file=stream)
+            print(json.dumps(event.as_dict()), file=sys.stderr)
 
 
 # -- dial -------------------------------------------------------------------------------------
@@ -157,7 +164,7 @@ async def _dial(args: argparse.Namespace) -> int:
         raise _UsageError(str(exc)) from None
     with trace.collect() as events:
         try:
-            network: str = args.network
+            network: str = args.network  # typed, so the checkers pick dial()'s str overload
             conn = await dialer.dial(network, args.address)
         except OSError as exc:
             _show_trace(args, events)
@@ -183,7 +190,24 @@ def _write_stdout(data: bytes) -> None:
 
 
 async def _pump(conn: trio.SocketStream | PacketConn) -> None:
-    """stdin → conn and conn → stdout until the peer closes (streams) or stdin ends (packets)."""
+    """stdin → conn and conn → stdout until the peer closes (streams) or stdin ends (packets).
+
+    Raises:
+        trio.BrokenResourceError, OSError: the connection broke (one error, not a group).
+    """
+    try:
+        await _pump_both(conn)
+    except BaseExceptionGroup as group:
+        broken, rest = group.split((trio.BrokenResourceError, OSError))
+        if broken is None or rest is not None:
+            raise
+        first: BaseException = broken
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+
+
+async def _pump_both(conn: trio.SocketStream | PacketConn) -> None:
     async with trio.open_nursery() as nursery:
 
         async def upload() -> None:
@@ -265,9 +289,12 @@ async def _lookup(args: argparse.Namespace) -> int:
     if args.server is not None:
         # The pure resolver, so that the server given is the one asked (libc would ignore it),
         # and, like dig @SERVER, only that server: no hosts file, no resolv.conf search list.
-        resolver = Resolver(
-            prefer_python=True, nameservers=[args.server], resolv_conf=os.devnull, hosts_file=os.devnull
-        )
+        try:
+            resolver = Resolver(
+                prefer_python=True, nameservers=[args.server], resolv_conf=os.devnull, hosts_file=os.devnull
+            )
+        except ValueError as exc:
+            raise _UsageError(str(exc)) from None
     kind: str | None = args.type
     name: str = args.name
     calls: dict[str | None, tuple[str, tuple[str, ...]]] = {

@@ -261,7 +261,12 @@ class FakeSocket(trio.socket.SocketType):
         self._peer = (host, port)
         if self._local is None or self._local[1] == 0:
             local_ip = self._local[0] if self._local else ("::1" if ":" in host else "127.0.0.1")
-            self._local = (local_ip, next(self._net._ports))  # pyright: ignore[reportPrivateUsage]
+            local_port = next(self._net._ports)  # pyright: ignore[reportPrivateUsage]
+            if (local_ip, local_port) == self._peer:
+                # A kernel never picks the remote's own port here (that is a self-connect, which
+                # the dialer would reject and retry): take the next one.
+                local_port = next(self._net._ports)  # pyright: ignore[reportPrivateUsage]
+            self._local = (local_ip, local_port)
 
     # -- the echo peer ----------------------------------------------------------------------
     async def send(self, data: object, flags: int = 0, /) -> int:

@@ -28,7 +28,11 @@ reply; it is not a TCP model (no windows, no resets after connect).
 
 :func:`blackhole_listener` is the real-socket counterpart: a loopback port where connects hang.
 
-This module is imported on demand (``import trionet.testing``); the library never imports it.
+This module is imported on demand (``import trionet.testing``); the dial and listen code never
+imports it (only the ``trionet demo`` command borrows :func:`blackhole_listener`).
+
+Delays are seconds on Trio's clock: 0 is at once, ``math.inf`` never (until cancelled), and a
+negative delay raises :class:`ValueError`.
 """
 
 from __future__ import annotations
@@ -181,8 +185,10 @@ class FakeResolver(Resolver):
         #: Every lookup as ``(host, network)``, in order.
         self.lookups: list[tuple[str, str]] = []
 
-    def add(self, name: str, addrs: Iterable[str], delay: float) -> None:
-        """Map *name* to *addrs* after *delay* seconds (used by :meth:`FakeNet.add_host`)."""
+    def add(self, name: str, addrs: Iterable[str], delay: float = 0.0) -> None:
+        """Map *name* to *addrs*, answered after *delay* seconds (0: at once; ``math.inf``:
+        never, until cancelled; negative: :class:`ValueError`). Used by
+        :meth:`FakeNet.add_host`."""
         ips: list[IPAddr] = []
         for a in addrs:
             parsed = parse_ip(a)

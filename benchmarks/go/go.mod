@@ -1,3 +1,3 @@
 module trionetbench
 
-go 1.27
+go 1.23

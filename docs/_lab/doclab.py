@@ -8,7 +8,7 @@ Every example in the docs runs in CI (``sphinx-build -b doctest``) and talks onl
   program can take it while the example runs.
 * :func:`blackhole` — a port where a connect *hangs*: a listener that never accepts, its tiny
   backlog already full, so the kernel drops further SYNs silently (not refused).
-* :class:`NamesResolver` — a resolver with fixed answers (``"dual.test"`` → ``::1`` and
+* :func:`NamesResolver` — a :class:`trionet.testing.FakeResolver` with fixed answers (``"dual.test"`` → ``::1`` and
   ``127.0.0.1``), so examples never ask a real DNS server anything.
 * :func:`timeline` — prints trace events one per line, time first.
 
@@ -27,6 +27,7 @@ import socket
 from collections.abc import Iterable, Iterator
 
 import trionet
+import trionet.testing
 from trionet import trace
 
 
@@ -54,52 +55,23 @@ def refused(host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
 
 @contextlib.contextmanager
 def blackhole(host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
-    """A port on *host* where connects hang until they are cancelled; yields it."""
-    family = _family(host)
-    fillers: list[socket.socket] = []
-    with socket.socket(family, socket.SOCK_STREAM) as lsock:
-        try:
-            lsock.bind((host, port))
-            lsock.listen(0)  # backlog 0 still admits one queued connection: fill it
-            bound = lsock.getsockname()[1]
-            for _ in range(2):
-                filler = socket.socket(family, socket.SOCK_STREAM)
-                fillers.append(filler)
-                filler.setblocking(False)
-                with contextlib.suppress(BlockingIOError):
-                    filler.connect((host, bound))
-            yield bound
-        finally:
-            for filler in fillers:
-                filler.close()
+    """A port on *host* (``127.0.0.1`` or ``::1``) where connects hang until they are
+    cancelled; yields it. :func:`trionet.testing.blackhole_listener` does the work."""
+    with trionet.testing.blackhole_listener(_family(host), port=port) as addr:
+        yield addr.port
 
 
-class NamesResolver(trionet.Resolver):
+def NamesResolver(names: dict[str, list[str]], delay: float = 0.0) -> trionet.testing.FakeResolver:
     """A :class:`trionet.Resolver` whose names have fixed answers; nothing leaves the process.
 
     Args:
         names: host name → IP address texts, in the order the resolver returns them.
         delay: how long each lookup takes, in seconds (to show cancellation mid-lookup).
     """
-
-    def __init__(self, names: dict[str, list[str]], delay: float = 0.0) -> None:
-        super().__init__()
-        self.names = names
-        self.delay = delay
-
-    async def lookup_ip_addr(self, host: str, *, network: str = "ip") -> list[trionet.IPAddr]:
-        import trio
-
-        await trio.sleep(self.delay)
-        if host not in self.names:
-            raise trionet.DNSError("no such host", host, is_not_found=True)
-        return [trionet.IPAddr(a) for a in self.names[host]]
-
-    async def lookup_port(self, network: str, service: str) -> int:
-        import trio
-
-        await trio.lowlevel.checkpoint()
-        return int(service)
+    resolver = trionet.testing.FakeResolver()
+    for name, addrs in names.items():
+        resolver.add(name, addrs, delay)
+    return resolver
 
 
 def open_sockets() -> int:
