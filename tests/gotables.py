@@ -65,6 +65,37 @@ def expected_keepalive(idle: int, interval: int, count: int) -> tuple[int, int, 
     return (1, pick(idle, 15, os_idle), pick(interval, 15, os_interval), pick(count, 9, os_count))
 
 
+# Go's TestDialerControl and TestListenConfigControl run Go's controlOnConnSetup over the same
+# networks: (network, host, the network the Control hook sees). *host* is the loopback address
+# to listen on or dial, None for a socket path; the hook sees the family-specific network.
+CONTROL_STREAM: Final = [
+    ("tcp", "127.0.0.1", "tcp4"),
+    ("tcp", "::1", "tcp6"),
+    ("tcp4", "127.0.0.1", "tcp4"),
+    ("tcp6", "::1", "tcp6"),
+    ("unix", None, "unix"),
+    ("unixpacket", None, "unixpacket"),
+]
+CONTROL_PACKET: Final = [
+    ("udp", "127.0.0.1", "udp4"),
+    ("udp", "::1", "udp6"),
+    ("udp4", "127.0.0.1", "udp4"),
+    ("udp6", "::1", "udp6"),
+    ("unixgram", None, "unixgram"),
+]
+
+
+def check_hop_limit(sock: socket.socket | trio.socket.SocketType, ctrl_network: str) -> None:
+    """Check that :func:`control_on_conn_setup`'s TTL / hop limit of 1 reached *sock*.
+
+    *ctrl_network* is the network the hook saw; unix sockets have no hop limit to check.
+    """
+    if ctrl_network.endswith("4"):
+        assert sock.getsockopt(socket.IPPROTO_IP, socket.IP_TTL) == 1
+    elif ctrl_network.endswith("6"):
+        assert sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS) == 1
+
+
 def control_on_conn_setup(seen: list[tuple[str, str]]) -> Callable[[str, str, trio.socket.SocketType], None]:
     """Go's controlOnConnSetup: reject ambiguous networks, set TTL/hop limit, read SO_ERROR.
 

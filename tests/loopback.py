@@ -12,14 +12,42 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 import trio
+import trio.testing
 
 from trionet import IPAddr, Listener, Resolver
 from trionet._address import lookup_port_static
+from trionet._sockopt import mptcp_available
+
+
+def _raw_sockets_allowed() -> bool:
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+    except PermissionError:
+        return False
+    return True
+
+
+#: Skips a test on a kernel without Multipath TCP.
+needs_mptcp = pytest.mark.skipif(
+    not mptcp_available(), reason="kernel without MPTCP (socket(..., 262) refused)"
+)
+#: Skips a test when this process may not open raw (``ip:*``) sockets.
+needs_raw_sockets = pytest.mark.skipif(
+    not _raw_sockets_allowed(), reason="raw sockets need CAP_NET_RAW (socket(..., SOCK_RAW, ...) refused)"
+)
 
 
 def open_fds() -> int:
     """How many file descriptors this process holds."""
     return len(os.listdir("/proc/self/fd"))
+
+
+def closed_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on (bound, then released)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -104,12 +132,14 @@ async def check_close_wakes(
 ) -> None:
     """Trio's contract: closing *resource* from another task wakes a task blocked in it.
 
-    Calls *blocked* (a receive or accept on *resource*), closes *resource* 10 ms later, and checks
-    that the blocked call raises :class:`trio.ClosedResourceError`.
+    Calls *blocked* (a receive or accept on *resource*), closes *resource* once that call is
+    blocked, and checks that the blocked call raises :class:`trio.ClosedResourceError`.
     """
 
     async def close_soon() -> None:
-        await trio.sleep(0.01)
+        # Every other task blocked: *blocked* is parked waiting on the socket, so the close
+        # below is what wakes it (not a check made before it blocked).
+        await trio.testing.wait_all_tasks_blocked()
         await resource.aclose()
 
     async with trio.open_nursery() as nursery:

@@ -9,7 +9,6 @@ import os
 import random
 import socket
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,10 +16,10 @@ import trio
 
 import trionet
 from trionet import Dialer, DNSError, KeepAliveConfig, OpError, TCPAddr, UDPAddr, UnixAddr
-from trionet._sockopt import IPPROTO_MPTCP, mptcp_available, using_mptcp
+from trionet._sockopt import IPPROTO_MPTCP, using_mptcp
 
 from .gotables import KEEPALIVE_CONFIGS, OS_KEEPALIVE, expected_keepalive, keepalive_values
-from .loopback import ScriptedResolver, blackhole, listener, open_fds
+from .loopback import ScriptedResolver, blackhole, closed_port, listener, needs_mptcp, open_fds
 
 if sys.version_info < (3, 11):
     from exceptiongroup import ExceptionGroup
@@ -38,14 +37,6 @@ def port4() -> Iterator[int]:
 def port6() -> Iterator[int]:
     with listener("::1") as lsock:
         yield lsock.getsockname()[1]
-
-
-def closed_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on (bound, then released)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 async def test_dial_returns_a_socket_stream(port4: int) -> None:
@@ -330,20 +321,22 @@ async def test_control_rejection_aborts_the_attempt_only(port4: int) -> None:
     assert isinstance(info.value.err, Blocked)
 
 
-async def test_fast_fallback_against_a_real_blackhole() -> None:
+async def test_fast_fallback_against_a_real_blackhole(autojump_clock: trio.testing.MockClock) -> None:
     # IPv6 is primary but blackholed; IPv4 listens on the same port. The fallback starts after
-    # the 300 ms delay and wins; the primary attempt is cancelled.
+    # the 300 ms delay and wins; the primary attempt is cancelled. The sockets are real; only the
+    # wait is on Trio's virtual clock (it jumps while the blackholed connect is all that runs).
     with blackhole("::1") as port, listener("127.0.0.1", port):
         resolver = ScriptedResolver({"dual.test": ["::1", "127.0.0.1"]})
-        start = time.monotonic()
+        start = trio.current_time()
         with trionet.trace.collect() as events:
             stream = await Dialer(resolver=resolver).dial("tcp", f"dual.test:{port}")
-        elapsed = time.monotonic() - start
+        elapsed = trio.current_time() - start
         try:
             assert stream.socket.getpeername() == ("127.0.0.1", port)
         finally:
             await stream.aclose()
     assert elapsed >= 0.3  # the fallback cannot start before the delay
+    assert elapsed == pytest.approx(0.3)  # ... and the loopback connect that wins takes no time
     attempts = [e for e in events if isinstance(e, trionet.trace.AttemptDone)]
     assert [(e.role, e.family, e.ok, e.cancelled) for e in attempts] == [
         ("fallback", "ipv4", True, False),
@@ -351,13 +344,18 @@ async def test_fast_fallback_against_a_real_blackhole() -> None:
     ]
     starts = [e for e in events if isinstance(e, trionet.trace.AttemptStart)]
     assert starts[1].time - starts[0].time >= 0.3
+    assert starts[0].time == start
 
 
-async def test_dialer_timeout_against_a_blackhole_is_io_timeout() -> None:
+async def test_dialer_timeout_against_a_blackhole_is_io_timeout(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     with blackhole("127.0.0.1") as port:
         before = open_fds()
+        start = trio.current_time()
         with pytest.raises(OpError) as info:
             await Dialer(timeout=0.2).dial("tcp", f"127.0.0.1:{port}")
+        assert trio.current_time() - start == pytest.approx(0.2)  # the blackhole never answers
         assert str(info.value) == f"dial tcp 127.0.0.1:{port}: i/o timeout"
         assert isinstance(info.value, TimeoutError)
         assert info.value.timeout
@@ -390,9 +388,9 @@ async def test_expired_deadlines_fail_before_any_socket(port4: int) -> None:
 
 
 async def test_all_failures_keep_every_error() -> None:
-    p4, p6 = closed_port("127.0.0.1"), closed_port("::1")
-    # Make both families refuse on the same port number by picking the v4 one for both names.
-    del p6
+    # One port number for both families: free on 127.0.0.1, and nothing listens on it on ::1
+    # either (the assertions below check that both refuse).
+    p4 = closed_port("127.0.0.1")
     resolver = ScriptedResolver({"two.test": ["::1", "127.0.0.1", "::1"]})
     with pytest.raises(OpError) as info:
         await Dialer(resolver=resolver).dial("tcp", f"two.test:{p4}")
@@ -477,7 +475,7 @@ def test_multipath_tcp_tri_state(monkeypatch: pytest.MonkeyPatch) -> None:
         assert Dialer(multipath_tcp=False).multipath_tcp_enabled() is False
 
 
-@pytest.mark.skipif(not mptcp_available(), reason="kernel without MPTCP (socket(..., 262) refused)")
+@needs_mptcp
 async def test_mptcp_dial_on_real_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     with listener("127.0.0.1", proto=IPPROTO_MPTCP) as lsock:
         port = lsock.getsockname()[1]
@@ -500,7 +498,7 @@ async def test_mptcp_dial_on_real_loopback(monkeypatch: pytest.MonkeyPatch) -> N
         await env.aclose()
 
 
-@pytest.mark.skipif(not mptcp_available(), reason="kernel without MPTCP (socket(..., 262) refused)")
+@needs_mptcp
 async def test_mptcp_falls_back_to_tcp_against_a_plain_listener(port4: int) -> None:
     stream = await Dialer(multipath_tcp=True).dial("tcp", f"127.0.0.1:{port4}")
     assert not using_mptcp(stream.socket)  # the server does not speak MPTCP: plain TCP
@@ -599,7 +597,7 @@ def test_local_addr_of_the_wrong_type_fails_at_construction() -> None:
         Dialer(local_addr=5)  # type: ignore[arg-type]
 
 
-@pytest.mark.skipif(not mptcp_available(), reason="kernel without MPTCP (socket(..., 262) refused)")
+@needs_mptcp
 async def test_any_mptcp_failure_redials_with_plain_tcp(port4: int) -> None:
     # Go's dialMPTCP: whatever fails on the MPTCP attempt, the dial is redone with plain TCP.
     seen: list[int] = []

@@ -18,8 +18,8 @@ import trio
 import trionet
 from trionet import Dialer, IPAddr, OpError, PacketConn, TCPAddr, UDPAddr, UnixAddr
 
-from .gotables import control_on_conn_setup
-from .loopback import accept_message
+from .gotables import CONTROL_PACKET, CONTROL_STREAM, check_hop_limit, control_on_conn_setup
+from .loopback import accept_message, needs_raw_sockets
 
 pytestmark = pytest.mark.loopback
 
@@ -40,14 +40,6 @@ def _port(pc: PacketConn) -> int:
     addr = pc.local_addr
     assert isinstance(addr, UDPAddr)
     return addr.port
-
-
-async def _can_raw() -> None:
-    try:
-        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
-    except PermissionError as exc:
-        pytest.skip(f"raw sockets need CAP_NET_RAW: {exc}")
-    await trio.lowlevel.checkpoint()
 
 
 # --- udp udp4 udp6 -----------------------------------------------------------------------------
@@ -170,8 +162,8 @@ async def test_udp_dial_of_the_unspecified_address_reaches_the_local_system(udp4
         ("ip6:58", "::1", socket.AF_INET6, 58),
     ],
 )
+@needs_raw_sockets
 async def test_ip_dial_is_a_raw_packet_conn(network: str, address: str, family: int, proto: int) -> None:
-    await _can_raw()
     conn = await trionet.dial(network, address)
     assert isinstance(conn, PacketConn)
     async with conn:
@@ -181,8 +173,8 @@ async def test_ip_dial_is_a_raw_packet_conn(network: str, address: str, family: 
         assert conn.local_addr == IPAddr(address)
 
 
+@needs_raw_sockets
 async def test_ip_dial_with_local_addr() -> None:
-    await _can_raw()
     for local in ("127.0.0.1", IPAddr("127.0.0.1")):
         async with await Dialer(local_addr=local).dial("ip4:icmp", "127.0.0.1") as conn:
             assert isinstance(conn, PacketConn)
@@ -255,24 +247,8 @@ async def test_unixgram_and_unixpacket_dials_are_packet_conns(tmp_path: Path) ->
 
 # --- Go's TestDialerControl ---------------------------------------------------------------------
 
-STREAM_CONTROL = [
-    ("tcp", "127.0.0.1", "tcp4"),
-    ("tcp", "::1", "tcp6"),
-    ("tcp4", "127.0.0.1", "tcp4"),
-    ("tcp6", "::1", "tcp6"),
-    ("unix", None, "unix"),
-    ("unixpacket", None, "unixpacket"),
-]
-PACKET_CONTROL = [
-    ("udp", "127.0.0.1", "udp4"),
-    ("udp", "::1", "udp6"),
-    ("udp4", "127.0.0.1", "udp4"),
-    ("udp6", "::1", "udp6"),
-    ("unixgram", None, "unixgram"),
-]
 
-
-@pytest.mark.parametrize(("network", "host", "ctrl"), STREAM_CONTROL)
+@pytest.mark.parametrize(("network", "host", "ctrl"), CONTROL_STREAM)
 async def test_dialer_control_stream(network: str, host: str | None, ctrl: str, tmp_path: Path) -> None:
     listen_net = "unix" if network == "unix" else ("unixpacket" if network == "unixpacket" else "tcp")
     address = str(tmp_path / "c.sock") if host is None else trionet.join_host_port(host, 0)
@@ -281,16 +257,12 @@ async def test_dialer_control_stream(network: str, host: str | None, ctrl: str, 
         conn = await Dialer(control=control_on_conn_setup(seen)).dial(network, str(ln.addr))
         async with conn:
             assert seen == [(ctrl, str(ln.addr))]  # family-specific network, remote address
-            sock = conn.socket
-            if ctrl.endswith("4"):
-                assert sock.getsockopt(socket.IPPROTO_IP, socket.IP_TTL) == 1
-            elif ctrl.endswith("6"):
-                assert sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS) == 1
+            check_hop_limit(conn.socket, ctrl)
             accepted = await ln.accept()
             await accepted.aclose()
 
 
-@pytest.mark.parametrize(("network", "host", "ctrl"), PACKET_CONTROL)
+@pytest.mark.parametrize(("network", "host", "ctrl"), CONTROL_PACKET)
 async def test_dialer_control_packet(network: str, host: str | None, ctrl: str, tmp_path: Path) -> None:
     listen_net = "unixgram" if host is None else "udp"
     address = str(tmp_path / "c.sock") if host is None else trionet.join_host_port(host, 0)
@@ -300,10 +272,7 @@ async def test_dialer_control_packet(network: str, host: str | None, ctrl: str, 
             network, str(server.local_addr)
         ) as conn:
             assert seen == [(ctrl, str(server.local_addr))]
-            if ctrl.endswith("4"):
-                assert conn.socket.getsockopt(socket.IPPROTO_IP, socket.IP_TTL) == 1
-            elif ctrl.endswith("6"):
-                assert conn.socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS) == 1
+            check_hop_limit(conn.socket, ctrl)
             assert isinstance(conn, PacketConn)
             await conn.send(b"ttl")
             assert (await server.receive_from())[0] == b"ttl"
@@ -312,8 +281,8 @@ async def test_dialer_control_packet(network: str, host: str | None, ctrl: str, 
 @pytest.mark.parametrize(
     ("network", "address", "ctrl"), [("ip:icmp", "127.0.0.1", "ip4"), ("ip:icmp", "::1", "ip6")]
 )
+@needs_raw_sockets
 async def test_dialer_control_raw(network: str, address: str, ctrl: str) -> None:
-    await _can_raw()
     seen: list[tuple[str, str]] = []
     async with await Dialer(control=control_on_conn_setup(seen)).dial(network, address):
         assert seen == [(ctrl, address)]

@@ -18,7 +18,7 @@ import trionet
 from trionet import Dialer, IPAddr, OpError, PacketConn, TCPAddr, UDPAddr, UnixAddr
 from trionet._packetconn import _strip_ipv4_header
 
-from .loopback import check_close_wakes
+from .loopback import check_close_wakes, needs_raw_sockets
 
 pytestmark = pytest.mark.loopback
 
@@ -240,15 +240,6 @@ def test_strip_ipv4_header() -> None:
     assert _strip_ipv4_header(bytes([0x4F]) + bytes(20)) == bytes([0x4F]) + bytes(20)  # IHL > len
 
 
-async def _raw(network: str, address: str) -> PacketConn:
-    try:
-        return await trionet.listen_packet(network, address)
-    except OpError as exc:
-        if exc.errno in (errno.EPERM, errno.EACCES):
-            pytest.skip(f"raw sockets need CAP_NET_RAW: {exc}")
-        raise
-
-
 async def _await_reply(conn: PacketConn, kind: int, ident: int) -> tuple[bytes, object]:
     # A raw socket also sees our own request on loopback: wait for the reply.
     with trio.fail_after(5):
@@ -258,9 +249,10 @@ async def _await_reply(conn: PacketConn, kind: int, ident: int) -> tuple[bytes, 
                 return data, addr
 
 
+@needs_raw_sockets
 async def test_icmp_echo_over_ip4_icmp() -> None:
     ident = os.getpid() & 0xFFFF
-    async with await _raw("ip4:icmp", "127.0.0.1") as conn:
+    async with await trionet.listen_packet("ip4:icmp", "127.0.0.1") as conn:
         assert conn.local_addr == IPAddr("127.0.0.1")
         await conn.send_to(_echo_request(8, ident, 1, b"trionet ping"), IPAddr("127.0.0.1"))
         data, addr = await _await_reply(conn, 0, ident)  # the IPv4 header is already stripped
@@ -269,9 +261,9 @@ async def test_icmp_echo_over_ip4_icmp() -> None:
     assert _checksum(data) == 0
 
 
+@needs_raw_sockets
 async def test_icmp_echo_over_a_dialed_ip4_icmp_conn_keeps_the_header() -> None:
     ident = (os.getpid() + 1) & 0xFFFF
-    await (await _raw("ip4:icmp", "127.0.0.1")).aclose()  # skip early without CAP_NET_RAW
     conn = await trionet.dial("ip4:icmp", "127.0.0.1")
     assert isinstance(conn, PacketConn)
     async with conn:
@@ -286,9 +278,10 @@ async def test_icmp_echo_over_a_dialed_ip4_icmp_conn_keeps_the_header() -> None:
     assert icmp[8:] == b"dialed"
 
 
+@needs_raw_sockets
 async def test_icmpv6_echo_over_ip6() -> None:
     ident = (os.getpid() + 2) & 0xFFFF
-    async with await _raw("ip6:ipv6-icmp", "::1") as conn:
+    async with await trionet.listen_packet("ip6:ipv6-icmp", "::1") as conn:
         # The kernel fills in the ICMPv6 checksum (it covers a pseudo-header).
         await conn.send_to(_echo_request(128, ident, 1, b"v6 ping"), IPAddr("::1"))
         data, addr = await _await_reply(conn, 129, ident)
@@ -296,12 +289,10 @@ async def test_icmpv6_echo_over_ip6() -> None:
     assert data[8:] == b"v6 ping"
 
 
+@needs_raw_sockets
 async def test_a_raw_conn_knows_its_peer_only_when_told() -> None:
     # getpeername() fails with ENOTCONN on a connected raw socket, so the dialer must say.
-    try:
-        sock = trio.socket.socket(trio.socket.AF_INET, trio.socket.SOCK_RAW, 1)
-    except PermissionError as exc:
-        pytest.skip(f"raw sockets need CAP_NET_RAW: {exc}")
+    sock = trio.socket.socket(trio.socket.AF_INET, trio.socket.SOCK_RAW, 1)
     await sock.connect(("127.0.0.1", 0))
     assert PacketConn(sock, "ip4:icmp").remote_addr is None
     conn = PacketConn(sock, "ip4:icmp", remote_addr=IPAddr("127.0.0.1"))
@@ -311,8 +302,8 @@ async def test_a_raw_conn_knows_its_peer_only_when_told() -> None:
     await conn.aclose()
 
 
+@needs_raw_sockets
 async def test_a_dialed_raw_conn_reports_its_remote_addr() -> None:
-    await (await _raw("ip4:icmp", "127.0.0.1")).aclose()
     conn = await trionet.dial("ip4:icmp", "127.0.0.1")
     assert isinstance(conn, PacketConn)
     async with conn:

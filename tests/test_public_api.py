@@ -29,6 +29,9 @@ DEFINITIONS = [
     or inspect.isfunction(obj)
     or isinstance(obj, types.ModuleType)
 ]
+# The rest are instances: inspect.getdoc() gives their class's docstring, which says nothing about
+# the instance, so the docs must describe them instead.
+INSTANCES = [name for name in PUBLIC if name not in DEFINITIONS]
 
 
 def _rst_text() -> str:
@@ -43,15 +46,31 @@ def _documenting_directive(name: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*\.\. {kinds}::\s+(?:trionet\.)?{re.escape(name)}\s*(?:\(.*)?$", re.MULTILINE)
 
 
+def _directive_body(name: str, text: str) -> str:
+    """The prose under the first directive documenting *name* in *text*: its indented lines,
+    without the ``:option:`` lines, joined; "" when there is no directive or no prose."""
+    match = _documenting_directive(name).search(text)
+    if match is None:
+        return ""
+    body: list[str] = []
+    for line in text[match.end() :].splitlines()[1:]:
+        if line.strip() and not line.startswith((" ", "\t")):
+            break
+        if not re.match(r":[\w-]+:(?:\s|$)", line.strip()):  # ":type: X" is an option, not prose
+            body.append(line.strip())
+    return " ".join(" ".join(body).split())
+
+
 def test_all_names_are_unique_and_exist() -> None:
     assert len(set(trionet.__all__)) == len(trionet.__all__)
     for name in trionet.__all__:
         assert hasattr(trionet, name), name
     assert "Dialer" in DEFINITIONS
     assert "default_resolver" not in DEFINITIONS
+    assert INSTANCES == ["default_resolver"]
 
 
-@pytest.mark.parametrize("name", PUBLIC)
+@pytest.mark.parametrize("name", DEFINITIONS)
 def test_public_name_has_a_docstring(name: str) -> None:
     obj = getattr(trionet, name)
     doc = inspect.getdoc(obj)
@@ -80,12 +99,28 @@ def test_public_name_is_documented_in_the_docs(name: str) -> None:
     )
 
 
+@pytest.mark.parametrize("name", INSTANCES)
+def test_public_instance_is_described_in_the_docs(name: str) -> None:
+    # An instance's own docstring is its class's: the words about it live under its directive.
+    body = _directive_body(name, _rst_text())
+    assert len(body) >= 20, f"trionet.{name}'s directive in docs/ says too little about it: {body!r}"
+
+
 def test_the_directive_check_can_fail() -> None:
     # Guard against a pattern that matches everything: a made-up name is not documented.
     assert not _documenting_directive("no_such_public_name").search(_rst_text())
     assert _documenting_directive("Dialer").search(".. autoclass:: Dialer\n")
     assert _documenting_directive("dial").search(".. autofunction:: trionet.dial\n")
     assert not _documenting_directive("dial").search(".. autofunction:: dial_timeout\n")
+    assert (
+        _directive_body("x", ".. py:data:: x\n   :type: int\n\n   The x.\n   Two.\n\nafter\n")
+        == "The x. Two."
+    )
+    assert _directive_body("x", ".. py:data:: x\n\n   Of every\n   :class:`Y` and more.\n") == (
+        "Of every :class:`Y` and more."
+    )
+    assert _directive_body("x", ".. py:data:: x\n   :type: int\n\nafter\n") == ""
+    assert _directive_body("x", ".. py:data:: y\n\n   The y.\n") == ""
 
 
 # The public submodules follow the same rules for their own __all__.

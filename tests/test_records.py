@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterator
+
+import pytest
 
 from trionet._records import SRV, sort_srv
+
+
+@pytest.fixture(autouse=True)
+def _restore_random() -> Iterator[None]:
+    # sort_srv draws from the global random module, which the tests seed for repeatable runs:
+    # put its state back so the seeds do not leak into later tests.
+    state = random.getstate()
+    yield
+    random.setstate(state)
 
 
 def _srv(target: str, priority: int, weight: int) -> SRV:

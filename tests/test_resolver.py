@@ -25,6 +25,8 @@ from trionet._resolver import MX, NS, SRV
 
 from .dnsfake import FakeDNS
 
+pytestmark = pytest.mark.loopback
+
 MakeResolver = Callable[..., Resolver]
 DEFAULT_CONF = "search test.\noptions timeout:1 attempts:1\n"
 
@@ -375,14 +377,19 @@ async def test_strict_errors(make: MakeResolver, fake: FakeDNS) -> None:
     assert info.value.is_temporary
 
 
+@pytest.mark.parametrize("option", ["single-request", "single-request-reopen"])
 async def test_single_request_is_sequential(
-    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock
+    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock, option: str
 ) -> None:
+    # Go treats single-request-reopen as single-request: A, then AAAA. glibc's "reopen" part
+    # (a new socket for the second query) is what trionet always does.
     fake.delay = 1.0
     fake.behave("seq.test", "slow").add("seq.test", "A", "10.8.8.8")
-    await make(conf="options single-request\n").lookup_ip_addr("seq.test.")
+    assert await make(conf=f"options {option}\n").lookup_ip_addr("seq.test.") == [IPAddr("10.8.8.8")]
     assert trio.current_time() == 2.0  # A then AAAA, one after the other
     assert fake.asked() == [("seq.test.", "A"), ("seq.test.", "AAAA")]
+    a, aaaa = fake.received
+    assert a.peer[1] != aaaa.peer[1]
     await make(conf="options timeout:5\n").lookup_ip_addr("seq.test.")
     assert trio.current_time() == 3.0  # in parallel
 
@@ -508,22 +515,6 @@ async def test_udp_reply_from_elsewhere_is_ignored(make: MakeResolver, fake: Fak
     fake.behave("target.test", how).add("target.test", "A", "10.5.5.5")
     assert await make().lookup_ip_addr("target.test.", network="ip4") == [IPAddr("10.5.5.5")]
     assert fake.spoofs_sent == 1
-
-
-async def test_single_request_reopen(
-    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock
-) -> None:
-    # Go treats single-request-reopen as single-request: A, then AAAA. glibc's "reopen" part
-    # (a new socket for the second query) is what trionet always does.
-    fake.delay = 1.0
-    fake.behave("seq.test", "slow").add("seq.test", "A", "10.8.8.8")
-    assert await make(conf="options single-request-reopen\n").lookup_ip_addr("seq.test.") == [
-        IPAddr("10.8.8.8")
-    ]
-    assert trio.current_time() == 2.0
-    assert fake.asked() == [("seq.test.", "A"), ("seq.test.", "AAAA")]
-    a, aaaa = fake.received
-    assert a.peer[1] != aaaa.peer[1]
 
 
 async def test_dns_over_tcp_connect_refused(make: MakeResolver) -> None:
