@@ -204,3 +204,25 @@ async def test_timeline_picture(autojump_clock: trio.testing.MockClock) -> None:
         == "fallback 127.0.0.1:80  " + " " * 31 + "*" + " " * 11 + "connected at 310.0 ms  <- winner"
     )
     assert picture[6] == "=> connected to 127.0.0.1:80 after 310.0 ms"
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:80", "one.test:80"], ids=["literal", "name"])
+async def test_a_single_address_dial_reports_its_attempt(
+    autojump_clock: trio.testing.MockClock, address: str
+) -> None:
+    # API: events for each attempt start/done, one address included (a serial walk, no race).
+    net = FakeNet()
+    net.add_host("one.test", ["127.0.0.1"], delay=0.0)
+    net.refuse("127.0.0.1", delay=0.25)
+    with net.install(), trace.collect() as events, pytest.raises(OpError):
+        await Dialer(resolver=net.resolver, timeout=5).dial("tcp", address)
+    attempts = [e for e in events if isinstance(e, trace.AttemptStart | trace.AttemptDone)]
+    assert [(type(e).__name__, e.time, e.addr) for e in attempts] == [
+        ("AttemptStart", 0.0, "127.0.0.1:80"),
+        ("AttemptDone", 0.25, "127.0.0.1:80"),
+    ]
+    start, done = attempts
+    assert isinstance(start, trace.AttemptStart)
+    assert isinstance(done, trace.AttemptDone)
+    assert start.deadline == 5.0  # one address: all of the dialer's time
+    assert "connection refused" in str(done.error)

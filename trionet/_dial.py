@@ -237,37 +237,18 @@ class _Dial:
 
     async def _connect(self, target: _Target | None) -> tuple[trio.socket.SocketType, Addr]:
         d, net = self.d, self.net
-        if target is not None:
-            # One IP literal, already parsed (Dialer.dial's cache): no lookup, no race.
+        if target is not None:  # one IP literal, already parsed (Dialer.dial's cache)
             _, addr, family, sockaddr = target
-            self.only = addr
-            return await self.attempt(addr, family, sockaddr), addr
-        if d.local_addr is not None:
-            try:
-                self.local = (
-                    parse_local_addr(net.kind, net.afnet, d.local_addr)
-                    if isinstance(d.local_addr, str)
-                    else d.local_addr
-                )
-            except OSError as exc:
-                raise OpError("dial", net.name, None, None, exc) from None
-        try:
-            # IP literals and unix paths are answered without a coroutine or a resolver.
-            addrs = addr_list_now("dial", net, self.address, self.local)
-            if addrs is None:
-                # While this flag is set, expiry of our own deadline reads as a lookup timeout.
-                # It is cleared on every exit except Cancelled: ``timed_out`` runs after the
-                # Cancelled has unwound through here and must still see that the lookup was
-                # what ran out of time.
-                self.resolving = True
-                resolver = d.resolver or default_resolver
-                addrs = await lookup_addr_list(resolver, "dial", net, self.address, self.local, self.tracer)
-                self.resolving = False
-        except OSError as exc:
-            self.resolving = False
-            raise OpError("dial", net.name, None, None, exc) from None
-        if len(addrs) == 1:
-            # One address: no race, no nursery, no partial deadline smaller than the dial's.
+            if self.tracer is None:
+                self.only = addr
+                return await self.attempt(addr, family, sockaddr), addr
+            addrs: tuple[Addr, ...] = (addr,)
+        else:
+            addrs = await self._addr_list()
+        if len(addrs) == 1 and self.tracer is None:
+            # One address, nobody tracing: no race object, no partial deadline (all the time
+            # is this address's anyway). A traced dial takes the race below, which for one
+            # address is a plain serial walk (no nursery) that reports its attempt.
             self.only = addrs[0]
             return await self.attempt(addrs[0]), addrs[0]
         race = self.race = Race(self.attempt, self.timeout_error, _describe, self.tracer)
@@ -283,6 +264,35 @@ class _Dial:
                 # Go returns only the first primary error (golang/go#18183); keep them all.
                 raise exc from ExceptionGroup("every dial attempt failed", race.errors)
             raise
+
+    async def _addr_list(self) -> tuple[Addr, ...]:
+        """Go's ``resolveAddrList`` for this dial: the local address parsed, then the remote
+        list (without a resolver for IP literals and unix paths)."""
+        d, net = self.d, self.net
+        if d.local_addr is not None:
+            try:
+                self.local = (
+                    parse_local_addr(net.kind, net.afnet, d.local_addr)
+                    if isinstance(d.local_addr, str)
+                    else d.local_addr
+                )
+            except OSError as exc:
+                raise OpError("dial", net.name, None, None, exc) from None
+        try:
+            addrs = addr_list_now("dial", net, self.address, self.local)
+            if addrs is None:
+                # While this flag is set, expiry of our own deadline reads as a lookup timeout.
+                # It is cleared on every exit except Cancelled: ``timed_out`` runs after the
+                # Cancelled has unwound through here and must still see that the lookup was
+                # what ran out of time.
+                self.resolving = True
+                resolver = d.resolver or default_resolver
+                addrs = await lookup_addr_list(resolver, "dial", net, self.address, self.local, self.tracer)
+                self.resolving = False
+        except OSError as exc:
+            self.resolving = False
+            raise OpError("dial", net.name, None, None, exc) from None
+        return addrs
 
     def timeout_error(self, addr: Addr) -> OSError:
         """Go's errTimeout for one address (partial deadline expired or no time left)."""
