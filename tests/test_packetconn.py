@@ -308,3 +308,17 @@ async def test_a_dialed_raw_conn_reports_its_remote_addr() -> None:
     assert isinstance(conn, PacketConn)
     async with conn:
         assert conn.remote_addr == IPAddr("127.0.0.1")
+
+
+async def test_a_read_of_no_bytes_is_refused_and_loses_nothing() -> None:
+    async with await trionet.listen_packet("udp", "127.0.0.1:0") as pc:
+        assert isinstance(pc.local_addr, UDPAddr)
+        async with await trionet.dial("udp", str(pc.local_addr)) as client:
+            await client.send(b"hello")
+            for size in (0, -1):
+                with pytest.raises(ValueError, match="max_size must be >= 1"):
+                    await pc.receive_from(size)
+                with pytest.raises(ValueError, match="max_size must be >= 1"):
+                    await pc.receive(size)
+            data, _ = await pc.receive_from()
+            assert data == b"hello"  # the refused reads did not consume the datagram

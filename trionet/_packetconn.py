@@ -101,6 +101,12 @@ def _strip_ipv4_header(data: bytes) -> bytes:
     return data[header_len:]
 
 
+def _check_max_size(max_size: int) -> None:
+    # As trio.SocketStream.receive_some does: a read of 0 bytes would still take the datagram.
+    if max_size < 1:
+        raise ValueError(f"max_size must be >= 1, not {max_size!r}")
+
+
 @final
 class PacketConn(trio.abc.AsyncResource):
     """A message-oriented connection: UDP, raw IP, ``unixgram`` or ``unixpacket``.
@@ -209,7 +215,11 @@ class PacketConn(trio.abc.AsyncResource):
         Unlike :meth:`receive_from`, a raw IPv4 socket's message keeps its IP header (Go's
         ``Read`` does not strip it either). ``b""`` is an empty datagram, or on ``unixpacket``
         the end of the connection.
+
+        Raises:
+            ValueError: *max_size* below 1 (a 0-byte read would consume a message and lose it).
         """
+        _check_max_size(max_size)
         self._check_open()
         try:
             return await self.socket.recv(max_size)
@@ -256,7 +266,11 @@ class PacketConn(trio.abc.AsyncResource):
 
         *addr* is a :class:`UDPAddr`, :class:`IPAddr` or :class:`UnixAddr` (``UnixAddr("")`` for
         an unbound unix sender). On a raw IPv4 socket the IP header is removed, as Go does.
+
+        Raises:
+            ValueError: *max_size* below 1, as for :meth:`receive`.
         """
+        _check_max_size(max_size)
         self._check_open()
         try:
             data, sockaddr = await self.socket.recvfrom(max_size)
