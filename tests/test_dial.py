@@ -15,6 +15,7 @@ import pytest
 import trio
 
 import trionet
+import trionet._dial
 from trionet import Dialer, DNSError, KeepAliveConfig, OpError, TCPAddr, UDPAddr, UnixAddr
 from trionet._sockopt import IPPROTO_MPTCP, using_mptcp
 
@@ -528,11 +529,9 @@ def test_dialer_is_an_immutable_value() -> None:
 
 
 class _Factory(trio.abc.SocketFactory):
-    """Real sockets, with a scripted twist: the first *lie* sockets claim, once connected, to be
-    bound to the address they connected to (a TCP self-connect); *fail* makes socket() fail."""
+    """Real sockets, remembered in *made*; *fail* makes socket() fail."""
 
-    def __init__(self, *, lie: int = 0, fail: OSError | None = None) -> None:
-        self.lie = lie
+    def __init__(self, *, fail: OSError | None = None) -> None:
         self.fail = fail
         self.made: list[trio.socket.SocketType] = []
 
@@ -547,28 +546,52 @@ class _Factory(trio.abc.SocketFactory):
         sock = trio.socket.from_stdlib_socket(
             socket.socket(family or socket.AF_INET, type or socket.SOCK_STREAM, proto or 0)
         )
-        if len(self.made) < self.lie:
-            sock.getsockname = sock.getpeername  # type: ignore[method-assign]
         self.made.append(sock)
         return sock
 
 
 @pytest.mark.parametrize(("lie", "returned"), [(1, 1), (2, 2), (3, 2)], ids=["once", "twice", "always"])
-async def test_self_connect_is_retried_twice_as_in_go(port4: int, lie: int, returned: int) -> None:
+async def test_self_connect_is_retried_twice_as_in_go(
+    port4: int, lie: int, returned: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Go's doDialTCPProto: a self-connected socket is closed and the dial redone, at most twice;
-    # a third self-connect is returned as it is (Go does the same).
-    factory = _Factory(lie=lie)
+    # a third self-connect is returned as it is (Go does the same). The first *lie* connected
+    # sockets are reported as self-connected (a real one cannot be had on demand).
+    checked: list[tuple[str, int]] = []
+
+    def scripted(sock: socket.socket, remote: tuple[str, int]) -> bool:
+        checked.append(remote)
+        return len(checked) <= lie or real(sock, remote)
+
+    real = trionet._dial._self_connected  # pyright: ignore[reportPrivateUsage]
+    monkeypatch.setattr(trionet._dial, "_self_connected", scripted)
+    factory = _Factory()
     trio.socket.set_custom_socket_factory(factory)
     try:
         stream = await trionet.dial("tcp", f"127.0.0.1:{port4}")
     finally:
         trio.socket.set_custom_socket_factory(None)
     assert len(factory.made) == returned + 1
+    # the third attempt is not checked: after two redials Go returns what it gets
+    assert checked == [("127.0.0.1", port4)] * min(returned + 1, 2)
     assert stream.socket is factory.made[returned]
     assert all(s.fileno() == -1 for s in factory.made[:returned])  # the self-connected ones: closed
-    if lie <= 2:  # what Go's TestTCPSelfConnect asks: the socket returned is not connected to itself
-        assert stream.socket.getsockname() != stream.socket.getpeername()
+    # what Go's TestTCPSelfConnect asks: the socket returned is not connected to itself
+    assert stream.socket.getsockname() != stream.socket.getpeername()
     await stream.aclose()
+
+
+def test_self_connected_compares_the_local_address_with_the_remote_one() -> None:
+    # Go's selfConnect: same IP and port at both ends; a socket that cannot say where it is
+    # bound counts as self-connected (Go: laddr or raddr nil), so it is redialed.
+    self_connected = trionet._dial._self_connected  # pyright: ignore[reportPrivateUsage]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        host, port = sock.getsockname()
+        assert self_connected(sock, (host, port))
+        assert not self_connected(sock, (host, port + 1 if port < 65535 else port - 1))
+        assert not self_connected(sock, ("127.0.0.2", port))
+    assert self_connected(sock, (host, port))  # closed: getsockname fails
 
 
 async def test_socket_failure_reads_like_go_and_keeps_errno(port4: int) -> None:

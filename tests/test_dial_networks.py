@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 
 import trionet
 from trionet import Dialer, IPAddr, OpError, PacketConn, TCPAddr, UDPAddr, UnixAddr
@@ -211,6 +212,35 @@ async def test_unix_dial_errors(tmp_path: Path) -> None:
         with pytest.raises(OpError) as info:
             await Dialer(local_addr=UnixAddr(str(tmp_path / "l"), "unixgram")).dial("unix", stream_path)
         assert str(info.value) == f"dial unix: address {tmp_path / 'l'}: mismatched local address type"
+
+
+async def test_unix_dial_to_a_full_backlog_fails_at_once_as_in_go(tmp_path: Path) -> None:
+    # A unix listener whose backlog is full makes connect() fail with EAGAIN, and the socket then
+    # polls writable without being connected. Go's netFD.connect waits only on EINPROGRESS,
+    # EALREADY and EINTR, so Go reports EAGAIN; a dial that waited would return a stream that is
+    # not connected (Trio's own connect does exactly that).
+    path = str(tmp_path / "full.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with server:
+        server.bind(path)
+        server.listen(0)  # never accepts: the first connection fills the queue
+        first = await trionet.dial("unix", path)
+        async with first:
+            with trio.fail_after(5), pytest.raises(OpError) as info:
+                await trionet.dial("unix", path)
+    assert str(info.value) == f"dial unix {path}: connect: resource temporarily unavailable"
+    assert info.value.errno == errno.EAGAIN
+    assert isinstance(info.value, BlockingIOError)
+
+
+async def test_unix_dial_is_a_checkpoint(tmp_path: Path) -> None:
+    # connect() on a unix socket succeeds at once; the dial must still be a schedule point.
+    path = str(tmp_path / "s.sock")
+    async with await trionet.listen("unix", path) as ln:
+        with trio.testing.assert_checkpoints():
+            client = await trionet.dial("unix", path)
+        await client.aclose()
+        await (await ln.accept()).aclose()
 
 
 async def test_unix_dial_with_local_addr(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ import trio
 from . import trace
 from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, sockaddr_for, split_host_port
 from ._addrlist import addr_list_now, lookup_addr_list, parse_local_addr
+from ._connect import connect, stdlib_socket_of
 from ._deadline import check_duration, own_deadline
 from ._errors import AddrError, DNSError, OpError, SyscallError, UnknownNetworkError, io_timeout
 from ._happy_eyeballs import Race, partition
@@ -34,6 +35,7 @@ from ._packetconn import PacketConn
 from ._resolver import Resolver, default_resolver
 from ._sockopt import (
     IPPROTO_MPTCP,
+    AnySocket,
     KeepAliveConfig,
     apply_keepalive,
     check_keep_alive,
@@ -365,33 +367,38 @@ class _Dial:
                 sock = trio.socket.socket(family, net.socktype, proto)
             except OSError as exc:
                 raise self.op_error(addr, SyscallError("socket", exc)) from None
+            # The kernel socket inside Trio's, called directly on this hot path (None for a
+            # custom factory's socket, which is then used through its own methods).
+            raw = stdlib_socket_of(sock)
+            opts: AnySocket = sock if raw is None else raw
             try:
-                self._setup(sock, family, addr)
+                self._setup(sock, opts, family, addr)
                 if local is not None:
                     await self._bind(sock, family, addr, local)
                 try:
-                    await sock.connect(sockaddr)
+                    await connect(sock, raw, sockaddr)
                 except OSError as exc:
                     if exc.errno == _errno.EADDRNOTAVAIL and no_local_port and tries_left:
                         sock.close()
                         continue
                     raise self.op_error(addr, SyscallError("connect", exc)) from None
                 if net.kind == "tcp":
-                    if no_local_port and tries_left and _self_connected(sock, sockaddr):
+                    if no_local_port and tries_left and _self_connected(opts, sockaddr):
                         sock.close()
                         continue
-                    apply_keepalive(sock, keepalive_plan(self.d.keep_alive, self.d.keep_alive_config))
+                    apply_keepalive(opts, keepalive_plan(self.d.keep_alive, self.d.keep_alive_config))
                 return sock
             except BaseException:
                 sock.close()
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _setup(self, sock: trio.socket.SocketType, family: int, addr: Addr) -> None:
-        """Go's setDefaultSockopts, then Control (the bind comes next, in ``_bind``)."""
+    def _setup(self, sock: trio.socket.SocketType, opts: AnySocket, family: int, addr: Addr) -> None:
+        """Go's setDefaultSockopts (through *opts*), then Control with *sock* (the bind comes
+        next, in ``_bind``)."""
         net = self.net
         try:
-            set_default_sockopts(sock, net, family)
+            set_default_sockopts(opts, net, family)
         except OSError as exc:
             raise self.op_error(addr, SyscallError("setsockopt", exc)) from None
         if self.d.control is not None:
@@ -465,7 +472,7 @@ def _sockaddr(family: int, addr: Addr) -> _SockAddr:
     return sockaddr_for(family, addr.ip, port, addr.zone)
 
 
-def _self_connected(sock: trio.socket.SocketType, remote: _SockAddr) -> bool:
+def _self_connected(sock: AnySocket, remote: _SockAddr) -> bool:
     """Go's selfConnect: local and remote are the same IP and port (TCP simultaneous open)."""
     try:
         local: tuple[object, ...] = sock.getsockname()

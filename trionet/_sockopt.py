@@ -20,6 +20,7 @@ from ._deadline import check_duration
 from ._network import Network
 
 __all__ = [
+    "AnySocket",
     "set_default_sockopts",
     "IPPROTO_MPTCP",
     "KeepAliveConfig",
@@ -34,6 +35,10 @@ SOL_MPTCP: Final = 284  # no Python version defines socket.SOL_MPTCP
 MPTCP_INFO: Final = 1
 
 # Go's defaults (dial.go, "see go.dev/issue/31510").
+#: What the option helpers accept: a Trio socket, or the standard-library socket inside one
+#: (the dial's hot path calls the kernel through it; see ``_connect.stdlib_socket_of``).
+AnySocket = trio.socket.SocketType | _stdlib_socket.socket
+
 DEFAULT_KEEPALIVE_IDLE: Final = 15
 DEFAULT_KEEPALIVE_INTERVAL: Final = 15
 DEFAULT_KEEPALIVE_COUNT: Final = 9
@@ -131,9 +136,7 @@ def keepalive_plan(
     )
 
 
-def apply_keepalive(
-    sock: trio.socket.SocketType, plan: tuple[int | None, int | None, int | None] | None
-) -> None:
+def apply_keepalive(sock: AnySocket, plan: tuple[int | None, int | None, int | None] | None) -> None:
     """Apply a :func:`keepalive_plan` to a connected TCP socket.
 
     Errors are ignored, as Go's ``newTCPConn`` ignores them: keep-alive is best effort and must
@@ -211,7 +214,7 @@ def using_mptcp(sock: trio.socket.SocketType) -> bool:
     return True
 
 
-def set_default_sockopts(sock: trio.socket.SocketType, net: Network, family: int) -> None:
+def set_default_sockopts(sock: AnySocket, net: Network, family: int) -> None:
     """Go's ``setDefaultSockopts``, for dialing and listening alike.
 
     ``IPV6_V6ONLY`` is always set explicitly on a non-raw IPv6 socket, true only for the ``*6``

@@ -1,0 +1,110 @@
+"""trionet's connect(): Go's ``netFD.connect`` errno handling, on a socket whose answers are scripted.
+
+A real connect cannot be made to return EINTR or to report EINPROGRESS through SO_ERROR after the
+socket polled writable, so these cases give ``connect`` a socket subclass that replays a
+script around a real, always-writable UDP socket (Trio waits on its file descriptor). Real-socket behaviour (refused,
+unix full backlog, cancellation) is tested in test_dial.py and test_dial_networks.py.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Sequence
+
+import pytest
+import trio
+import trio.testing
+
+from trionet._connect import connect, stdlib_socket_of
+
+_SOL_ERROR = (socket.SOL_SOCKET, socket.SO_ERROR)
+#: connect() makes its calls on the standard-library socket; the Trio socket is not touched.
+_NOT_USED: trio.socket.SocketType = None  # type: ignore[assignment]
+
+
+class _Scripted(socket.socket):
+    """connect() raises *connect_errno* (0: returns); SO_ERROR reads replay *so_errors*."""
+
+    def __init__(self, connect_errno: int, so_errors: Sequence[int]) -> None:
+        super().__init__(socket.AF_INET, socket.SOCK_DGRAM)
+        self.setblocking(False)
+        self.connect_errno = connect_errno
+        self.so_errors = list(so_errors)
+        self.so_error_reads = 0
+
+    def connect(self, address: object) -> None:
+        if self.connect_errno:
+            raise OSError(self.connect_errno, "scripted")
+
+    def getsockopt(self, *args: int) -> int:  # type: ignore[override]
+        if args == _SOL_ERROR:
+            self.so_error_reads += 1
+            return self.so_errors.pop(0)
+        return int(super().getsockopt(*args))
+
+
+# (connect's errno, SO_ERROR values after each wakeup, expected errno or 0, SO_ERROR reads)
+GO_FD_CONNECT = [
+    (errno.EINPROGRESS, [0], 0, 1),
+    (errno.EINPROGRESS, [errno.EINPROGRESS, errno.EALREADY, errno.EINTR, 0], 0, 4),
+    (errno.EALREADY, [0], 0, 1),
+    (errno.EINTR, [0], 0, 1),  # Go: EINTR from connect means "in progress"
+    (errno.EINPROGRESS, [errno.EISCONN], 0, 1),
+    (errno.EINPROGRESS, [errno.ECONNREFUSED], errno.ECONNREFUSED, 1),
+    (errno.EINPROGRESS, [errno.EINPROGRESS, errno.ETIMEDOUT], errno.ETIMEDOUT, 2),
+    (errno.EISCONN, [], 0, 0),  # already connected: success, no wait
+    (0, [], 0, 0),  # connected at once (unix, UDP)
+    (errno.EAGAIN, [], errno.EAGAIN, 0),  # unix full backlog: an error, not a wait
+    (errno.ECONNREFUSED, [], errno.ECONNREFUSED, 0),
+]
+
+
+@pytest.mark.parametrize(("connect_errno", "so_errors", "want", "reads"), GO_FD_CONNECT)
+async def test_go_fd_connect_table(connect_errno: int, so_errors: list[int], want: int, reads: int) -> None:
+    with _Scripted(connect_errno, so_errors) as raw:
+        if want:
+            with pytest.raises(OSError) as info:
+                await connect(_NOT_USED, raw, ("127.0.0.1", 9))
+            assert info.value.errno == want
+        else:
+            with trio.testing.assert_checkpoints():
+                await trio.lowlevel.checkpoint_if_cancelled()  # as the dial does first
+                await connect(_NOT_USED, raw, ("127.0.0.1", 9))
+        assert raw.so_error_reads == reads
+        assert raw.so_errors == []
+
+
+def test_trio_sockets_take_the_direct_path() -> None:
+    # If a Trio release moves the socket it wraps, dials would silently fall back to the slower
+    # SocketType.connect (and to its EAGAIN handling): this test says so instead.
+    with socket.socket() as raw:
+        wrapped = trio.socket.from_stdlib_socket(raw)
+        assert stdlib_socket_of(wrapped) is raw
+        wrapped.detach()
+
+
+async def test_a_factory_socket_is_connected_through_its_own_method() -> None:
+    class Factory:
+        def __init__(self) -> None:
+            self.connected: list[object] = []
+
+        async def connect(self, address: object) -> None:
+            self.connected.append(address)
+
+    fake = Factory()
+    await connect(fake, stdlib_socket_of(fake), ("127.0.0.1", 9))  # type: ignore[arg-type]
+    assert fake.connected == [("127.0.0.1", 9)]
+
+
+async def test_a_cancelled_wait_propagates_and_leaves_the_socket_to_the_caller() -> None:
+    # Go issue 16523: a connection whose wait was interrupted is never handed out. Here the wait
+    # is cancelled; Cancelled propagates unchanged and the dial (not connect) closes the socket.
+    with _Scripted(errno.EINPROGRESS, [0]) as raw:
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await connect(_NOT_USED, raw, ("127.0.0.1", 9))
+            pytest.fail("not reached")  # pragma: no cover
+        assert scope.cancelled_caught
+        assert raw.so_error_reads == 0
+        assert raw.fileno() != -1
