@@ -18,6 +18,7 @@ import functools
 import math
 import socket as _stdlib_socket
 import sys
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Final, Literal, final, overload
 
@@ -216,6 +217,11 @@ class _Dial:
 
     async def run(self, own: float, target: _Target | None) -> trio.SocketStream | PacketConn:
         tracer = self.tracer
+        if tracer is None and target is not None:
+            # One IP literal, nobody tracing (the common case): its one attempt is the dial. No
+            # race object, no partial deadline: all the time is this address's anyway.
+            addr = self.only = target[1]
+            return self._wrap(await self.attempt(addr, target[2], target[3]), addr)
         if tracer is not None:
             tracer.emit(
                 trace.DialStart(
@@ -233,18 +239,17 @@ class _Dial:
             self.trace_done(None, exc)
             raise
         self.trace_done(addr, None)
+        return self._wrap(sock, addr)
+
+    def _wrap(self, sock: trio.socket.SocketType, addr: Addr) -> trio.SocketStream | PacketConn:
         if self.net.is_stream:
             return trio.SocketStream(sock)
         return PacketConn(sock, self.net.name, remote_addr=addr)
 
     async def _connect(self, target: _Target | None) -> tuple[trio.socket.SocketType, Addr]:
         d, net = self.d, self.net
-        if target is not None:  # one IP literal, already parsed (Dialer.dial's cache)
-            _, addr, family, sockaddr = target
-            if self.tracer is None:
-                self.only = addr
-                return await self.attempt(addr, family, sockaddr), addr
-            addrs: tuple[Addr, ...] = (addr,)
+        if target is not None:  # one IP literal, already parsed (Dialer.dial's cache); traced
+            addrs: tuple[Addr, ...] = (target[1],)
         else:
             addrs = await self._addr_list()
         if len(addrs) == 1 and self.tracer is None:
@@ -338,21 +343,28 @@ class _Dial:
             )
         )
 
-    async def attempt(
+    def attempt(
         self, addr: Addr, family: int | None = None, sockaddr: _SockAddr | None = None
-    ) -> trio.socket.SocketType:
+    ) -> Coroutine[object, None, trio.socket.SocketType]:
         """Go's ``dialSingle``: one address, MPTCP first when enabled, then plain. *family* and
-        *sockaddr* are derived from *addr* unless the caller has them already."""
+        *sockaddr* are derived from *addr* unless the caller has them already.
+
+        Not itself a coroutine function: it returns the coroutine to await, so a plain TCP
+        attempt costs no extra coroutine layer on the hot path."""
         net = self.net
         if family is None or sockaddr is None:
             family = _favorite_family(net, self.local, addr)
             sockaddr = _sockaddr(family, addr)
         if net.kind == "tcp" and self.d.multipath_tcp_enabled() and mptcp_available():
-            try:
-                return await self._dial_one(addr, IPPROTO_MPTCP, family, sockaddr)
-            except OSError:
-                pass  # Go (dialMPTCP): on any error, retry the whole dial with plain TCP
-        return await self._dial_one(addr, net.proto, family, sockaddr)
+            return self._dial_mptcp(addr, family, sockaddr)
+        return self._dial_one(addr, net.proto, family, sockaddr)
+
+    async def _dial_mptcp(self, addr: Addr, family: int, sockaddr: _SockAddr) -> trio.socket.SocketType:
+        try:
+            return await self._dial_one(addr, IPPROTO_MPTCP, family, sockaddr)
+        except OSError:
+            pass  # Go (dialMPTCP): on any error, retry the whole dial with plain TCP
+        return await self._dial_one(addr, self.net.proto, family, sockaddr)
 
     async def _dial_one(
         self, addr: Addr, proto: int, family: int, sockaddr: _SockAddr
