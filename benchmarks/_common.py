@@ -137,6 +137,12 @@ def median(values: Sequence[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:
+    """Median over rounds of ``a[i] / b[i]`` (two contenders measured in the same rounds):
+    drift between rounds (CPU frequency, neighbours, TIME_WAIT build-up) cancels out."""
+    return median([x / y for x, y in zip(a, b, strict=True)])
+
+
 def _dist_version(dist: str) -> str:
     try:
         return metadata.version(dist)

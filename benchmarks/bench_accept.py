@@ -36,7 +36,7 @@ import trio
 import trionet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_line, median, render_table
+from _common import machine_line, median, paired_ratio, render_table
 
 TARGET = 0.95
 TRIO = "trio.SocketListener"
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         rate = median(values)
         # Rounds pair each contender with trio measured seconds apart: the steadier ratio when
         # other work shares the machine.
-        paired = median([a / b for a, b in zip(values, results[TRIO], strict=True)])
+        paired = paired_ratio(values, results[TRIO])
         rows.append(
             [
                 name,
@@ -176,9 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Accept rate, {rounds} rounds x {n} queued connections ({machine_line()})")
     headers = ["listener", "median accepts/s", "min", "max", "vs trio", "paired ratio"]
     print(render_table(headers, rows, markdown=args.markdown))
-    default = median(
-        [a / b for a, b in zip(results["trionet.Listener (default)"], results[TRIO], strict=True)]
-    )
+    default = paired_ratio(results["trionet.Listener (default)"], results[TRIO])
     verdict = "met" if default >= TARGET else "NOT met"
     print(f"target: trionet default >= {TARGET:.2f}x trio (paired): {verdict} ({default:.3f})")
     return 0

@@ -45,7 +45,7 @@ import trionet
 import trionet.trace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import accept_server, build_go, machine_line, median, render_table
+from _common import accept_server, build_go, machine_line, median, paired_ratio, render_table
 
 #: Runs *n* sequential dial + close and returns the elapsed time in nanoseconds.
 Runner = Callable[[int], Awaitable[int]]
@@ -196,8 +196,7 @@ async def measure(contenders: list[Contender], rounds: int, dials: int, warmup: 
 
 
 def _paired(a: Contender, b: Contender) -> float:
-    """Median over rounds of a/b within each round: drift between rounds cancels out."""
-    return median([x / y for x, y in zip(a.per_dial_us, b.per_dial_us, strict=True)])
+    return paired_ratio(a.per_dial_us, b.per_dial_us)
 
 
 def report(contenders: list[Contender], *, markdown: bool, header: str) -> str:

@@ -20,8 +20,9 @@ Contenders, interleaved round by round (order rotating), sequential lookups:
 * ``trionet.Dialer(resolver=<private hosts file>).dial("tcp", "localhost:PORT")`` against
   ``trio.open_tcp_stream("localhost", PORT)``.
 
-Each figure is the median over rounds of the per-operation time. Target (issue 4): trionet's
-pure path at least 2x dnspython's async resolver.
+Each figure is the median over rounds of the per-operation time; "speed" is the ratio of those
+medians, "paired" the median over rounds of the ratio within each round (drift between rounds
+cancels out). Target (issue 4): trionet's pure path at least 2x dnspython's async resolver.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import trio
 import trionet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_line, median, render_table
+from _common import machine_line, median, paired_ratio, render_table
 
 ROOT = Path(__file__).resolve().parent.parent
 DNSMASQ = "/usr/sbin/dnsmasq"
@@ -138,7 +139,7 @@ def _answers(port: int) -> bool:
             return False
 
 
-async def bench(port: int, far_port: int, directory: Path, rounds: int, n: int) -> dict[str, float]:
+async def bench(port: int, far_port: int, directory: Path, rounds: int, n: int) -> dict[str, list[float]]:
     (directory / "resolv.conf").write_text("options timeout:2 attempts:1\n")
     (directory / "hosts").write_text("127.0.0.1 localhost\n")
 
@@ -215,7 +216,7 @@ async def bench(port: int, far_port: int, directory: Path, rounds: int, n: int) 
         nursery.cancel_scope.cancel()
     for listener in listeners:
         await listener.aclose()
-    return {k: median(v) for k, v in times.items()}
+    return times
 
 
 def main() -> None:
@@ -244,13 +245,19 @@ def main() -> None:
     rows: list[list[str]] = []
     for ours, theirs in pairs.items():
         for name in (ours, theirs):
-            per = result[name]
-            ratio = f"{result[theirs] / result[ours]:.2f}x" if name == ours else "1.00"
-            rows.append([name, f"{per * 1e6:.0f}", f"{1 / per:.0f}", ratio])
+            per = median(result[name])
+            if name == ours:
+                ratio = f"{median(result[theirs]) / per:.2f}x"
+                paired = f"{paired_ratio(result[theirs], result[ours]):.2f}x"
+            else:
+                ratio = paired = "1.00"
+            rows.append([name, f"{per * 1e6:.0f}", f"{1 / per:.0f}", ratio, paired])
     print(f"# resolve benchmark — {machine_line()}")
     print(f"# server: {what}; {rounds} rounds x {n} operations, medians of per-operation time")
     print(
-        render_table(["contender", "us/op", "ops/s", "speed vs the row below"], rows, markdown=args.markdown)
+        render_table(
+            ["contender", "us/op", "ops/s", "speed vs the row below", "paired"], rows, markdown=args.markdown
+        )
     )
 
 

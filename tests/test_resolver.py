@@ -508,6 +508,26 @@ async def test_trust_ad_and_edns0_options(make: MakeResolver, fake: FakeDNS, opt
     assert (q.message.edns, q.message.payload) == (0, 1232)  # edns0: always on anyway (Go)
 
 
+@pytest.mark.parametrize("trust_ad", [False, True])
+@pytest.mark.parametrize("rdtype", ["A", "AAAA", "SRV", "PTR"])
+@pytest.mark.parametrize("name", [".", "v4.test.", "Mixed.Case.example.", "a" * 63 + ".b."])
+def test_query_wire_is_dnspythons_make_query(name: str, rdtype: str, trust_ad: bool) -> None:
+    # The query template is rendered with a prebuilt OPT record; it must be exactly what
+    # dnspython's make_query gives for EDNS0 with a 1232-byte payload (and AD for trust-ad).
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.rdatatype
+
+    from trionet._dnsclient import _template  # pyright: ignore[reportPrivateUsage]
+
+    qname, qtype = dns.name.from_text(name), dns.rdatatype.from_text(rdtype)
+    query = dns.message.make_query(qname, qtype, use_edns=0, payload=1232, id=0)
+    if trust_ad:
+        query.flags |= dns.flags.AD
+    assert _template(qname, qtype, trust_ad) == query.to_wire()
+
+
 @pytest.mark.parametrize("how", ["spoof-first", "spoof-addr-first"], ids=["other-port", "other-address"])
 async def test_udp_reply_from_elsewhere_is_ignored(make: MakeResolver, fake: FakeDNS, how: str) -> None:
     # The forged reply has our ID and our question and arrives first, but from another port

