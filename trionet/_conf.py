@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from ._dnsconfig import RECHECK_INTERVAL, DNSConfig
+from ._dnsconfig import DNSConfig, WatchedFile
 
 __all__ = [
     "NSSConf",
@@ -164,7 +164,7 @@ def read_nss_conf(path: str) -> NSSConf:
     return conf
 
 
-class NSSwitch:
+class NSSwitch(WatchedFile[NSSConf]):
     """nsswitch.conf, read on first use and re-read when its mtime changes (checked every 5 s,
     Go's ``nsswitchConfig.tryUpdate``).
 
@@ -173,25 +173,7 @@ class NSSwitch:
     """
 
     def __init__(self, path: str = "/etc/nsswitch.conf") -> None:
-        self.path = path
-        self._conf: NSSConf | None = None
-        self._checked = -float("inf")
-
-    def get(self, now: float) -> NSSConf:
-        """The configuration; *now* is the caller's monotonic clock."""
-        conf = self._conf
-        if conf is not None and now < self._checked + RECHECK_INTERVAL:
-            return conf
-        self._checked = now
-        if conf is not None:
-            try:
-                mtime_ns: int | None = os.stat(self.path).st_mtime_ns
-            except OSError:
-                mtime_ns = None
-            if mtime_ns == conf.mtime_ns:
-                return conf
-        self._conf = conf = read_nss_conf(self.path)
-        return conf
+        super().__init__(path, read_nss_conf)
 
 
 # -- conf.go: pure resolver or libc ----------------------------------------------------------------

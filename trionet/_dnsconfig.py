@@ -13,8 +13,9 @@ from __future__ import annotations
 import itertools
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Generic, Protocol, TypeVar
 
 from ._address import join_host_port, parse_ip
 
@@ -23,6 +24,7 @@ __all__ = [
     "RECHECK_INTERVAL",
     "DNSConfig",
     "ResolvConf",
+    "WatchedFile",
     "avoid_dns",
     "is_domain_name",
     "read_dns_config",
@@ -220,32 +222,63 @@ def read_dns_config(path: str, hostname: str | None = None) -> DNSConfig:
     return conf
 
 
-class ResolvConf:
-    """resolv.conf, read on first use and re-read when its mtime changes (checked every 5 s).
+class _Stamped(Protocol):
+    """A parsed configuration that remembers its file's mtime (None: the file was unreadable)."""
+
+    @property
+    def mtime_ns(self) -> int | None: ...
+
+
+_C = TypeVar("_C", bound=_Stamped)
+
+
+class WatchedFile(Generic[_C]):
+    """A configuration file read on first use and re-read when its mtime changes, looked at no
+    more than every :data:`RECHECK_INTERVAL` seconds (Go's ``resolverConfig.tryUpdate`` and
+    ``nsswitchConfig.tryUpdate``).
+
+    Args:
+        path: the file.
+        read: parses it; never raises (an unreadable file is a configuration too).
+    """
+
+    def __init__(self, path: str, read: Callable[[str], _C]) -> None:
+        self.path = path
+        self._read = read
+        self._conf: _C | None = None
+        self._checked = -float("inf")
+
+    def get(self, now: float) -> _C:
+        """The configuration; *now* is the caller's monotonic clock."""
+        conf = self._conf
+        if conf is not None and (self._frozen(conf) or now < self._checked + RECHECK_INTERVAL):
+            return conf
+        self._checked = now
+        if conf is not None:
+            try:
+                mtime_ns: int | None = os.stat(self.path).st_mtime_ns
+            except OSError:
+                mtime_ns = None
+            if mtime_ns == conf.mtime_ns:
+                return conf
+        self._conf = conf = self._read(self.path)
+        return conf
+
+    def _frozen(self, conf: _C) -> bool:
+        """Whether *conf* asks never to be re-read."""
+        return False
+
+
+class ResolvConf(WatchedFile[DNSConfig]):
+    """resolv.conf, read on first use and re-read when its mtime changes (checked every 5 s),
+    unless it says ``options no-reload``.
 
     Args:
         path: the file.
     """
 
     def __init__(self, path: str) -> None:
-        self.path = path
-        self._conf: DNSConfig | None = None
-        self._checked = -float("inf")
+        super().__init__(path, read_dns_config)
 
-    def get(self, now: float) -> DNSConfig:
-        """The configuration; *now* is the caller's monotonic clock (Go's ``tryUpdate``)."""
-        conf = self._conf
-        if conf is None:
-            self._conf = conf = read_dns_config(self.path)
-            self._checked = now
-            return conf
-        if conf.no_reload or now < self._checked + RECHECK_INTERVAL:
-            return conf
-        self._checked = now
-        try:
-            mtime_ns: int | None = os.stat(self.path).st_mtime_ns
-        except OSError:
-            mtime_ns = None
-        if mtime_ns != conf.mtime_ns:
-            self._conf = conf = read_dns_config(self.path)
-        return conf
+    def _frozen(self, conf: DNSConfig) -> bool:
+        return conf.no_reload
