@@ -16,6 +16,7 @@ import socket
 from typing import Final, TypeAlias, final
 
 from ._errors import AddrError, DNSError
+from ._etc import services
 
 __all__ = [
     "IP",
@@ -110,49 +111,6 @@ def parse_port(service: str) -> tuple[int, bool]:
     return (-port if neg else port), False
 
 
-# Go's built-in services table (lookup.go), used when /etc/services lacks an entry.
-_BUILTIN_SERVICES: Final[dict[str, dict[str, int]]] = {
-    "tcp": {
-        "ftp": 21,
-        "ftps": 990,
-        "gopher": 70,
-        "http": 80,
-        "https": 443,
-        "imap2": 143,
-        "imap3": 220,
-        "imaps": 993,
-        "pop3": 110,
-        "pop3s": 995,
-        "smtp": 25,
-        "submissions": 465,
-        "ssh": 22,
-        "telnet": 23,
-    },
-    "udp": {"domain": 53},
-}
-
-
-@functools.cache
-def _read_services(path: str) -> dict[str, dict[str, int]]:
-    table: dict[str, dict[str, int]] = {k: dict(v) for k, v in _BUILTIN_SERVICES.items()}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            lines = f.readlines()
-    except OSError:
-        return table
-    for line in lines:
-        fields = line.split("#", 1)[0].split()
-        if len(fields) < 2:
-            continue
-        portnet = fields[1].split("/", 1)
-        if len(portnet) != 2 or not portnet[0].isdigit():
-            continue
-        by_name = table.setdefault(portnet[1], {})
-        for name in (fields[0], *fields[2:]):
-            by_name[name.lower()] = int(portnet[0])
-    return table
-
-
 def lookup_port_static(network: str, service: str, services_file: str = "/etc/services") -> int:
     """Go's ``LookupPort`` without DNS: numbers, then ``/etc/services``, then Go's built-in table.
 
@@ -175,7 +133,7 @@ def lookup_port_static(network: str, service: str, services_file: str = "/etc/se
             candidates = (net[:3],)
         else:
             raise AddrError("unknown network", network)
-        table = _read_services(services_file)
+        table = services(services_file)
         lowered = service.lower()
         for proto in candidates:
             found = table.get(proto, {}).get(lowered)

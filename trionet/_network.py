@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, final
 
 from ._errors import AddrError, UnknownNetworkError
+from ._etc import BUILTIN_PROTOCOLS, protocols
 
 if TYPE_CHECKING:  # pure module: trio only for the Control type
     import trio
@@ -35,13 +36,6 @@ _PLAIN: Final[dict[str, tuple[int, int]]] = {
 _IP: Final[dict[str, int]] = {"ip": socket.AF_UNSPEC, "ip4": socket.AF_INET, "ip6": socket.AF_INET6}
 
 # Go's lookupProtocol fallback when /etc/protocols lacks an entry (lookup_unix.go).
-_BUILTIN_PROTOCOLS: Final[dict[str, int]] = {
-    "icmp": 1,
-    "igmp": 2,
-    "tcp": 6,
-    "udp": 17,
-    "ipv6-icmp": 58,
-}
 
 
 @final
@@ -144,27 +138,9 @@ def lookup_protocol(name: str, protocols_file: str = "/etc/protocols") -> int:
     Raises:
         AddrError: ``address NAME: unknown IP protocol specified``.
     """
-    proto = _read_protocols(protocols_file).get(name.lower())
+    proto = protocols(protocols_file).get(name.lower())
     if proto is None:
-        proto = _BUILTIN_PROTOCOLS.get(name.lower())
+        proto = BUILTIN_PROTOCOLS.get(name.lower())
     if proto is None:
         raise AddrError("unknown IP protocol specified", name)
     return proto
-
-
-@functools.cache
-def _read_protocols(path: str) -> dict[str, int]:
-    table: dict[str, int] = {}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            lines = f.readlines()
-    except OSError:
-        return table
-    for line in lines:
-        fields = line.split("#", 1)[0].split()
-        if len(fields) < 2 or not fields[1].isdigit():
-            continue
-        number = int(fields[1])
-        for alias in (fields[0], *fields[2:]):
-            table.setdefault(alias.lower(), number)
-    return table
