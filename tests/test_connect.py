@@ -63,13 +63,15 @@ GO_FD_CONNECT = [
 @pytest.mark.parametrize(("connect_errno", "so_errors", "want", "reads"), GO_FD_CONNECT)
 async def test_go_fd_connect_table(connect_errno: int, so_errors: list[int], want: int, reads: int) -> None:
     with _Scripted(connect_errno, so_errors) as raw:
-        if want:
-            with pytest.raises(OSError) as info:
-                await connect(_NOT_USED, raw, ("127.0.0.1", 9))
-            assert info.value.errno == want
-        else:
-            with trio.testing.assert_checkpoints():
-                await trio.lowlevel.checkpoint_if_cancelled()  # as the dial does first
+        # Success or failure, connect is a schedule point (the dial checks for cancellation
+        # first): a loop that retries a failing dial must not starve other tasks.
+        with trio.testing.assert_checkpoints():
+            await trio.lowlevel.checkpoint_if_cancelled()
+            if want:
+                with pytest.raises(OSError) as info:
+                    await connect(_NOT_USED, raw, ("127.0.0.1", 9))
+                assert info.value.errno == want
+            else:
                 await connect(_NOT_USED, raw, ("127.0.0.1", 9))
         assert raw.so_error_reads == reads
         assert raw.so_errors == []
@@ -82,6 +84,20 @@ def test_trio_sockets_take_the_direct_path() -> None:
         wrapped = trio.socket.from_stdlib_socket(raw)
         assert stdlib_socket_of(wrapped) is raw
         wrapped.detach()
+
+
+def test_other_socket_classes_are_used_through_their_own_methods() -> None:
+    # A subclass of Trio's socket (what a custom factory may return) can override connect or
+    # setsockopt: calling the kernel directly would bypass it.
+    with socket.socket() as raw:
+        trio_class = type(trio.socket.from_stdlib_socket(raw))
+
+        class Overriding(trio_class):  # type: ignore[misc,valid-type]
+            pass
+
+        sub = Overriding(raw)  # pyright: ignore[reportCallIssue]  # Trio's private constructor
+        assert stdlib_socket_of(sub) is None
+        sub.detach()
 
 
 async def test_a_factory_socket_is_connected_through_its_own_method() -> None:

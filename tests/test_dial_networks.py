@@ -233,6 +233,43 @@ async def test_unix_dial_to_a_full_backlog_fails_at_once_as_in_go(tmp_path: Path
     assert isinstance(info.value, BlockingIOError)
 
 
+async def test_a_client_retrying_on_eagain_lets_the_acceptor_run(tmp_path: Path) -> None:
+    # A Go-style client retries a dial that failed with EAGAIN (full backlog); each failed dial
+    # must still be a schedule point, or the task that would drain the backlog never runs.
+    path = str(tmp_path / "busy.sock")
+    server = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    early = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with server, early:
+        await server.bind(path)
+        server.listen(0)
+        early.connect(path)  # fills the backlog before the acceptor has had a turn
+        all_accepted = trio.Event()
+        retries = 0
+
+        async def acceptor() -> None:
+            for _ in range(6):  # the early connection and the five dials
+                conn, _ = await server.accept()
+                conn.close()
+            all_accepted.set()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(acceptor)  # runs only when this task yields
+            for _ in range(5):
+                for _ in range(1000):
+                    try:
+                        stream = await trionet.dial("unix", path)
+                        break
+                    except OpError as exc:
+                        assert exc.errno == errno.EAGAIN
+                        retries += 1
+                else:
+                    pytest.fail("1000 dials failed with EAGAIN: the acceptor never ran")
+                await stream.aclose()
+            with trio.fail_after(5):
+                await all_accepted.wait()
+    assert retries > 0  # the first dial met the full backlog: the case under test happened
+
+
 async def test_unix_dial_is_a_checkpoint(tmp_path: Path) -> None:
     # connect() on a unix socket succeeds at once; the dial must still be a schedule point.
     path = str(tmp_path / "s.sock")

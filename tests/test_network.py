@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +47,25 @@ def test_the_twelve_networks(network: str, afnet: str, family: int, socktype: in
 )
 def test_ip_protocols_by_number_and_name(network: str, proto: int) -> None:
     assert parse_network(network).proto == proto
+
+
+def test_protocols_file_first_entry_wins_and_beats_gos_table(tmp_path: Path) -> None:
+    from trionet._network import lookup_protocol
+
+    path = tmp_path / "protocols"
+    path.write_text(
+        "# name number aliases\n"
+        "gre 47 GRE\n"
+        "tunnel 200 gre  # a later entry for the same name is ignored\n"
+        "icmp 99\n"  # an odd local table: the file wins over Go's built-in icmp = 1
+        "broken x\n"
+    )
+    assert lookup_protocol("GRE", protocols_file=str(path)) == 47
+    assert lookup_protocol("tunnel", protocols_file=str(path)) == 200
+    assert lookup_protocol("icmp", protocols_file=str(path)) == 99
+    assert lookup_protocol("udp", protocols_file=str(path)) == 17  # not in the file: Go's table
+    with pytest.raises(AddrError):
+        lookup_protocol("broken", protocols_file=str(path))
 
 
 def test_protocol_names_fall_back_to_gos_table() -> None:

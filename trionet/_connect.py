@@ -27,15 +27,27 @@ __all__ = ["connect", "stdlib_socket_of"]
 _IN_PROGRESS: Final = frozenset({_errno.EINPROGRESS, _errno.EALREADY, _errno.EINTR})
 
 
-def stdlib_socket_of(sock: trio.socket.SocketType) -> _stdlib_socket.socket | None:
-    """The standard-library socket inside one of Trio's own sockets; None for any other object.
+#: The class of the sockets Trio itself makes: private to Trio, like the ``_sock`` below. None
+#: if a Trio release moves it: then no direct calls, only slower.
+_TrioSocket: type[trio.socket.SocketType] | None
+try:
+    from trio._socket import _SocketType as _TrioSocket  # pyright: ignore[reportPrivateUsage]
+except ImportError:  # pragma: no cover
+    _TrioSocket = None
 
-    Trio keeps it in ``_sock`` and offers no public accessor. A socket from a custom socket
-    factory (:func:`trio.socket.set_custom_socket_factory`, e.g. :class:`trionet.testing.FakeNet`)
-    has none, and neither would Trio's if it ever moved it: those are connected through their
-    own ``connect`` method and configured through their own ``setsockopt``, which is always
-    correct, only slower.
+
+def stdlib_socket_of(sock: trio.socket.SocketType) -> _stdlib_socket.socket | None:
+    """The standard-library socket inside *sock* if it is exactly one of Trio's own sockets;
+    None for any other object.
+
+    Trio keeps it in ``_sock`` and offers no public accessor. Any other class (a custom socket
+    factory's own, :class:`trionet.testing.FakeNet`'s fake sockets, a subclass of Trio's that
+    overrides ``connect`` or ``setsockopt``) is used through its own methods, as is a Trio socket
+    if a Trio release ever moves ``_sock``: always correct, only slower. (A factory that returns
+    Trio's own sockets gets the direct calls; it then has nothing of its own to bypass.)
     """
+    if _TrioSocket is None or type(sock) is not _TrioSocket:
+        return None
     raw = getattr(sock, "_sock", None)
     return raw if isinstance(raw, _stdlib_socket.socket) else None
 
@@ -45,7 +57,7 @@ async def connect(sock: trio.socket.SocketType, raw: _stdlib_socket.socket | Non
 
     *raw* is ``stdlib_socket_of(sock)``: the call is made on it when there is one, else through
     ``sock.connect`` (a factory's socket). The caller has passed a cancellation point; this is
-    a schedule point. If the wait is cancelled, :class:`trio.Cancelled` propagates and the
+    a schedule point, whether the call succeeds or fails. If the wait is cancelled, :class:`trio.Cancelled` propagates and the
     socket is half-connected: the caller must close it (a dial always does), so a connection
     whose wait was interrupted is never handed out (Go issue 16523).
 
@@ -59,6 +71,10 @@ async def connect(sock: trio.socket.SocketType, raw: _stdlib_socket.socket | Non
         raw.connect(sockaddr)  # type: ignore[arg-type]
     except OSError as exc:
         if exc.errno != _errno.EISCONN and exc.errno not in _IN_PROGRESS:
+            # Failed at once (a missing unix path, a full unix backlog, no route): still a
+            # schedule point, as Trio's connect is, so a loop that retries cannot starve the
+            # task it is waiting for.
+            await trio.lowlevel.cancel_shielded_checkpoint()
             raise
         if exc.errno != _errno.EISCONN:  # in progress: wait for the outcome
             while True:

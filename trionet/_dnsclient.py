@@ -130,7 +130,7 @@ def _template(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, trust_ad: b
     """The wire form of a query with ID 0, rendered by dnspython (the ID is set per query).
 
     The same bytes as ``make_query(qname, rdtype, use_edns=0, payload=MAX_PACKET).to_wire()``
-    (a test checks), through dnspython's renderer with the prebuilt OPT record: 2.5x cheaper,
+    (a test checks), through dnspython's renderer with the prebuilt OPT record: 2-2.5x cheaper,
     which a name asked for the first time pays.
     """
     flags = dns.flags.RD | (dns.flags.AD if trust_ad else 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Final
 
-__all__ = ["BUILTIN_PROTOCOLS", "BUILTIN_SERVICES", "protocols", "services"]
+__all__ = ["protocols", "services"]
 
 
 def _fields(path: str) -> list[list[str]]:
@@ -24,8 +24,8 @@ def _fields(path: str) -> list[list[str]]:
     return [fields for line in lines if len(fields := line.split("#", 1)[0].split()) >= 2]
 
 
-#: Go's built-in services table (``lookup.go``), used when the services file lacks an entry.
-BUILTIN_SERVICES: Final[dict[str, dict[str, int]]] = {
+# Go's built-in services table (lookup.go), used when the services file lacks an entry.
+_BUILTIN_SERVICES: Final[dict[str, dict[str, int]]] = {
     "tcp": {
         "ftp": 21,
         "ftps": 990,
@@ -45,8 +45,8 @@ BUILTIN_SERVICES: Final[dict[str, dict[str, int]]] = {
     "udp": {"domain": 53},
 }
 
-#: Go's built-in protocols table (``lookup.go``), used when the protocols file lacks an entry.
-BUILTIN_PROTOCOLS: Final[dict[str, int]] = {
+# Go's built-in protocols table (lookup.go), used when the protocols file lacks an entry.
+_BUILTIN_PROTOCOLS: Final[dict[str, int]] = {
     "icmp": 1,
     "igmp": 2,
     "tcp": 6,
@@ -59,7 +59,7 @@ BUILTIN_PROTOCOLS: Final[dict[str, int]] = {
 def services(path: str) -> dict[str, dict[str, int]]:
     """``{"tcp": {"http": 80, ...}, "udp": {...}}``: Go's built-in table overlaid with *path*
     (names and aliases lower-cased, as lookups are case-insensitive)."""
-    table: dict[str, dict[str, int]] = {k: dict(v) for k, v in BUILTIN_SERVICES.items()}
+    table: dict[str, dict[str, int]] = {k: dict(v) for k, v in _BUILTIN_SERVICES.items()}
     for fields in _fields(path):
         portnet = fields[1].split("/", 1)
         if len(portnet) != 2 or not portnet[0].isdigit():
@@ -72,8 +72,8 @@ def services(path: str) -> dict[str, dict[str, int]]:
 
 @functools.cache
 def protocols(path: str) -> dict[str, int]:
-    """``{"icmp": 1, ...}`` from *path* (names and aliases lower-cased; the first entry for a
-    name wins). Go's built-in table is :data:`BUILTIN_PROTOCOLS`, consulted after this one."""
+    """``{"icmp": 1, ...}``: *path* (names and aliases lower-cased; the first entry for a name
+    wins), then Go's built-in table for the names the file lacks (Go's ``lookupProtocol``)."""
     table: dict[str, int] = {}
     for fields in _fields(path):
         if not fields[1].isdigit():
@@ -81,4 +81,6 @@ def protocols(path: str) -> dict[str, int]:
         number = int(fields[1])
         for alias in (fields[0], *fields[2:]):
             table.setdefault(alias.lower(), number)
+    for name, number in _BUILTIN_PROTOCOLS.items():
+        table.setdefault(name, number)
     return table

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, final
 
 from ._errors import AddrError, UnknownNetworkError
-from ._etc import BUILTIN_PROTOCOLS, protocols
+from ._etc import protocols
 
 if TYPE_CHECKING:  # pure module: trio only for the Control type
     import trio
@@ -34,8 +34,6 @@ _PLAIN: Final[dict[str, tuple[int, int]]] = {
     "unixpacket": (socket.AF_UNIX, socket.SOCK_SEQPACKET),
 }
 _IP: Final[dict[str, int]] = {"ip": socket.AF_UNSPEC, "ip4": socket.AF_INET, "ip6": socket.AF_INET6}
-
-# Go's lookupProtocol fallback when /etc/protocols lacks an entry (lookup_unix.go).
 
 
 @final
@@ -139,8 +137,6 @@ def lookup_protocol(name: str, protocols_file: str = "/etc/protocols") -> int:
         AddrError: ``address NAME: unknown IP protocol specified``.
     """
     proto = protocols(protocols_file).get(name.lower())
-    if proto is None:
-        proto = BUILTIN_PROTOCOLS.get(name.lower())
     if proto is None:
         raise AddrError("unknown IP protocol specified", name)
     return proto

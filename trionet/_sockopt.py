@@ -34,11 +34,11 @@ IPPROTO_MPTCP: Final = 262
 SOL_MPTCP: Final = 284  # no Python version defines socket.SOL_MPTCP
 MPTCP_INFO: Final = 1
 
-# Go's defaults (dial.go, "see go.dev/issue/31510").
 #: What the option helpers accept: a Trio socket, or the standard-library socket inside one
 #: (the dial's hot path calls the kernel through it; see ``_connect.stdlib_socket_of``).
 AnySocket = trio.socket.SocketType | _stdlib_socket.socket
 
+# Go's defaults (dial.go, "see go.dev/issue/31510").
 DEFAULT_KEEPALIVE_IDLE: Final = 15
 DEFAULT_KEEPALIVE_INTERVAL: Final = 15
 DEFAULT_KEEPALIVE_COUNT: Final = 9
