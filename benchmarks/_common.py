@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
+from typing import TypeVar
 
 GO_SOURCES = Path(__file__).resolve().parent / "go"
 
@@ -135,6 +136,16 @@ def median(values: Sequence[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+T = TypeVar("T")
+
+
+def rotated(items: Sequence[T], round_number: int) -> list[T]:
+    """*items* starting at position ``round_number % len(items)``: each round runs the
+    contenders in another order, so none always goes first (or right after a given other)."""
+    shift = round_number % len(items)
+    return [*items[shift:], *items[:shift]]
 
 
 def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:

@@ -36,7 +36,7 @@ import trio
 import trionet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_line, median, paired_ratio, render_table
+from _common import machine_line, median, paired_ratio, render_table, rotated
 
 TARGET = 0.95
 TRIO = "trio.SocketListener"
@@ -138,7 +138,7 @@ async def run(rounds: int, n: int) -> dict[str, list[float]]:
             await measure(client, CONTENDERS[name], min(n, 200))
         results: dict[str, list[float]] = {name: [] for name in names}
         for r in range(rounds):
-            order = names[r % len(names) :] + names[: r % len(names)]
+            order = rotated(names, r)
             for name in order:
                 results[name].append(await measure(client, CONTENDERS[name], n))
         return results

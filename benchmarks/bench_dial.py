@@ -45,7 +45,7 @@ import trionet
 import trionet.trace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import accept_server, build_go, machine_line, median, paired_ratio, render_table
+from _common import accept_server, build_go, machine_line, median, paired_ratio, render_table, rotated
 
 #: Runs *n* sequential dial + close and returns the elapsed time in nanoseconds.
 Runner = Callable[[int], Awaitable[int]]
@@ -187,8 +187,7 @@ async def measure(contenders: list[Contender], rounds: int, dials: int, warmup: 
         assert c.run is not None
         await c.run(warmup)
     for r in range(rounds):
-        shift = r % len(active)
-        for c in active[shift:] + active[:shift]:
+        for c in rotated(active, r):
             assert c.run is not None
             gc.collect()  # no contender pays for another's garbage
             elapsed_ns = await c.run(dials)

@@ -45,7 +45,7 @@ import trio
 import trionet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_line, median, paired_ratio, render_table
+from _common import machine_line, median, paired_ratio, render_table, rotated
 
 ROOT = Path(__file__).resolve().parent.parent
 DNSMASQ = "/usr/sbin/dnsmasq"
@@ -206,7 +206,7 @@ async def bench(port: int, far_port: int, directory: Path, rounds: int, n: int) 
                 await fn()
         names = list(contenders)
         for r in range(rounds):
-            for name in names[r % len(names) :] + names[: r % len(names)]:
+            for name in rotated(names, r):
                 fn = contenders[name]
                 count = max(n // 10, 5) if name in (FAR_OURS, FAR_THEIRS) else n  # each takes ms
                 start = time.perf_counter()
