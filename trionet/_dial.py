@@ -459,12 +459,8 @@ def _host_part(net: Network, address: str) -> str:
 
 def _favorite_family(net: Network, local: Addr | None, remote: Addr) -> int:
     """Go's ``favoriteAddrFamily`` for a dial."""
-    if net.is_unix:
-        return _stdlib_socket.AF_UNIX
-    if net.afnet.endswith("4"):
-        return _stdlib_socket.AF_INET
-    if net.afnet.endswith("6"):
-        return _stdlib_socket.AF_INET6
+    if net.family != _stdlib_socket.AF_UNSPEC:  # unix, or a 4/6 network: the name decides
+        return net.family
     local_v4 = local is None or (
         isinstance(local, TCPAddr | UDPAddr | IPAddr) and (local.ip is None or is_ipv4(local.ip))
     )

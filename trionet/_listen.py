@@ -120,12 +120,8 @@ def _first_ipv4(addrs: tuple[Addr, ...]) -> Addr:
 def _listen_family(net: Network, la: Addr) -> int:
     """Go's ``favoriteAddrFamily`` in listen mode (only ``*6`` networks are IPv6-only; see
     :func:`set_default_sockopts`)."""
-    if net.is_unix:
-        return _stdlib_socket.AF_UNIX
-    if net.afnet.endswith("4"):
-        return _stdlib_socket.AF_INET
-    if net.afnet.endswith("6"):
-        return _stdlib_socket.AF_INET6
+    if net.family != _stdlib_socket.AF_UNSPEC:  # unix, or a 4/6 network: the name decides
+        return net.family
     ip = _ip_of(la)
     if is_wildcard(ip):
         ipv4, v4map = _ip_stack()
