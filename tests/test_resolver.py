@@ -18,9 +18,8 @@ import trio
 import trio.testing
 
 import trionet
+import trionet._resolver
 from trionet import DNSError, IPAddr, OpError, Resolver
-from trionet._conf import NSSwitch
-from trionet._dnsconfig import ResolvConf
 from trionet._resolver import MX, NS, SRV
 
 from .dnsfake import FakeDNS
@@ -756,19 +755,19 @@ async def test_system_path_cancel(
 
 
 @pytest.fixture
-def system_files_resolver(tmp_path: Path) -> Callable[..., Resolver]:
-    """A Resolver() reading the system's paths, whose nsswitch.conf and resolv.conf are
-    replaced by private copies (resolv.conf names only 127.0.0.1: a mistake stays on loopback)."""
+def system_files_resolver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Resolver]:
+    """A Resolver() that takes private copies of nsswitch.conf and resolv.conf for the system's
+    own (resolv.conf names only 127.0.0.1: a mistake stays on loopback)."""
+    nss_path, resolv_path = tmp_path / "nsswitch.conf", tmp_path / "resolv.conf"
+    monkeypatch.setattr(trionet._resolver, "_SYSTEM_NSSWITCH", str(nss_path))
+    monkeypatch.setattr(trionet._resolver, "_SYSTEM_FILES", ("/etc/hosts", str(resolv_path)))
 
     def factory(
         nsswitch: str, resolv: str = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
     ) -> Resolver:
-        (tmp_path / "nsswitch.conf").write_text(nsswitch)
-        (tmp_path / "resolv.conf").write_text(resolv)
-        r = Resolver()
-        r._nss = NSSwitch(str(tmp_path / "nsswitch.conf"))
-        r._resolv = ResolvConf(str(tmp_path / "resolv.conf"))
-        return r
+        nss_path.write_text(nsswitch)
+        resolv_path.write_text(resolv)
+        return Resolver(resolv_conf=str(resolv_path))
 
     return factory
 

@@ -105,21 +105,19 @@ class Resolver:
     @property
     def resolv_conf(self) -> str:
         """The resolv.conf path. Settable; setting it forgets the parsed file."""
-        return self._resolv_conf
+        return self._resolv.path
 
     @resolv_conf.setter
     def resolv_conf(self, path: str) -> None:
-        self._resolv_conf = path
         self._resolv = ResolvConf(path)
 
     @property
     def hosts_file(self) -> str:
         """The hosts file path. Settable; setting it forgets the parsed file."""
-        return self._hosts_file
+        return self._hosts_cache.path
 
     @hosts_file.setter
     def hosts_file(self, path: str) -> None:
-        self._hosts_file = path
         self._hosts_cache = HostsFile(path)
 
     def __repr__(self) -> str:
