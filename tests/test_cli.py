@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import trio
@@ -97,6 +99,36 @@ async def test_dial_copies_stdin_and_prints_the_reply() -> None:
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout == b"hello\nworld\n"
     assert result.stderr == b""
+
+
+async def test_dial_unixpacket_ends_when_the_peer_closes(tmp_path: Path) -> None:
+    # stdin stays open: only the peer's close can end the command. A unixpacket socket reads
+    # b"" forever once the peer has gone; treating that as data spun the CPU until stdin ended.
+    path = str(tmp_path / "p.sock")
+    read_end, write_end = os.pipe()
+    try:
+        async with await trionet.listen("unixpacket", path) as ln:
+
+            async def say_bye_and_close() -> None:
+                conn = await ln.accept()
+                await conn.send(b"bye")
+                await conn.aclose()
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(say_bye_and_close)
+                with trio.fail_after(10):
+                    result = await trio.run_process(
+                        [*CMD, "dial", "unixpacket", path],
+                        stdin=read_end,
+                        capture_stdout=True,
+                        capture_stderr=True,
+                        check=False,
+                    )
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout == b"bye"
 
 
 async def test_dial_trace_and_json_go_to_stderr() -> None:

@@ -190,7 +190,8 @@ def _write_stdout(data: bytes) -> None:
 
 
 async def _pump(conn: trio.SocketStream | PacketConn) -> None:
-    """stdin → conn and conn → stdout until the peer closes (streams) or stdin ends (packets).
+    """stdin → conn and conn → stdout until the peer closes (streams, unixpacket) or stdin
+    ends (udp, unixgram).
 
     Raises:
         trio.BrokenResourceError, OSError: the connection broke (one error, not a group).
@@ -221,8 +222,8 @@ async def _pump_both(conn: trio.SocketStream | PacketConn) -> None:
         nursery.start_soon(upload)
         while True:
             data = await (conn.receive() if isinstance(conn, PacketConn) else conn.receive_some(_CHUNK))
-            if not data and not isinstance(conn, PacketConn):
-                break
+            if not data and (not isinstance(conn, PacketConn) or conn.network == "unixpacket"):
+                break  # the peer closed (unixpacket is connected: b"" is its end, as for streams)
             _write_stdout(data)
         nursery.cancel_scope.cancel()
 
