@@ -99,7 +99,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lookup", help="look a name up (addresses by default)")
     p.add_argument("name", help="a host name; an IP address for --type PTR; _svc._proto.name for SRV")
     p.add_argument("--type", choices=["A", "AAAA", "CNAME", "MX", "NS", "SRV", "TXT", "PTR"], type=str.upper)
-    p.add_argument("--server", metavar="HOST:PORT", help="ask this DNS server (default: resolv.conf)")
+    p.add_argument(
+        "--server", metavar="IP[:PORT]", help="ask only this DNS server (an IP literal; port 53 by default)"
+    )
 
     p = sub.add_parser(
         "demo", help="show fast fallback winning over a blackholed IPv6 address (loopback only)"

@@ -58,6 +58,7 @@ def partial_deadline(now: float, deadline: float, addrs_remaining: int) -> float
 
     Raises:
         TimeoutError: ``i/o timeout`` when no time is left (``deadline <= now``).
+        ValueError: *addrs_remaining* below 1.
 
     >>> partial_deadline(0.0, 12.0, 3)
     4.0

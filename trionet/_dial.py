@@ -108,6 +108,12 @@ class Dialer:
             ``TRIONET_MULTIPATHTCP`` environment variable says otherwise (Go's
             ``GODEBUG=multipathtcp``: 1 or 3 turn it on for dialers). When MPTCP fails for any
             reason the attempt is repeated with plain TCP.
+
+    Raises:
+        ValueError: a NaN duration, or *keep_alive* above 32767 seconds (the kernel's limit).
+        TypeError: a duration that is not a number, a non-callable *control*, a *local_addr*
+            that is neither an address nor a string, or a *keep_alive_config* that is not a
+            :class:`KeepAliveConfig`.
     """
 
     timeout: float | None = None

@@ -6,7 +6,7 @@ socket factory that hands these out. The scripting API, the fake resolver and th
 stay in :mod:`trionet.testing`, which imports this module, never the reverse: a socket sees its
 network only through :class:`SocketNet`.
 
-:class:`Connect`, :class:`FakeSocket` and :data:`Outcome` are public as ``trionet.testing.X``
+:class:`Connect` and :class:`FakeSocket` are public as ``trionet.testing.X``
 (that module sets their ``__module__``).
 """
 

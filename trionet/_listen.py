@@ -164,6 +164,11 @@ class ListenConfig:
         backlog: the ``listen()`` queue length. None: the system maximum read from
             ``/proc/sys/net/core/somaxconn`` by Go's rules (128 if unreadable or 0). 0: the
             kernel's minimum. Negative values are rejected.
+
+    Raises:
+        ValueError: a negative *backlog*, a NaN *keep_alive*, or one above 32767 seconds.
+        TypeError: a non-integer *backlog*, a non-callable *control*, a *keep_alive* that is
+            not a number, or a *keep_alive_config* that is not a :class:`KeepAliveConfig`.
     """
 
     control: Control | None = None

@@ -52,7 +52,6 @@ from ._errors import DNSError
 from ._fakesocket import (
     Connect as Connect,
     FakeSocket as FakeSocket,
-    Outcome as Outcome,
     Rule,
     SocketFactory,
     address_key,
@@ -60,7 +59,7 @@ from ._fakesocket import (
 from ._public import claim_names
 from ._resolver import Resolver
 
-__all__ = ["Connect", "FakeNet", "FakeResolver", "FakeSocket", "Outcome", "blackhole_listener"]
+__all__ = ["Connect", "FakeNet", "FakeResolver", "FakeSocket", "blackhole_listener"]
 
 
 @final

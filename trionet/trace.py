@@ -199,7 +199,12 @@ class AttemptDone(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoserClosed(Event):
-    """A racer connected after another had already won; its connection was closed unused."""
+    """A racer connected after another had already won; its connection was closed unused.
+
+    Attributes:
+        addr: the address the late connection went to.
+        role: ``"primary"`` or ``"fallback"``: the racer that made it.
+    """
 
     addr: str
     role: Role
