@@ -226,3 +226,18 @@ async def test_a_single_address_dial_reports_its_attempt(
     assert isinstance(done, trace.AttemptDone)
     assert start.deadline == 5.0  # one address: all of the dialer's time
     assert "connection refused" in str(done.error)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:9", "[::1]:9", "[::]:9", ":9"])
+@pytest.mark.parametrize("timeout", [0, -1])
+async def test_tracing_never_changes_the_error(address: str, timeout: float) -> None:
+    # No time left before the first attempt: the error still names the address (Go's
+    # dialSerial returns OpError{Addr: ra}), whether or not someone is tracing.
+    for traced in (False, True):
+        with pytest.raises(OpError) as info:
+            if traced:
+                with trace.collect():
+                    await Dialer(timeout=timeout).dial("tcp", address)
+            else:
+                await Dialer(timeout=timeout).dial("tcp", address)
+        assert str(info.value) == f"dial tcp {address}: i/o timeout", traced

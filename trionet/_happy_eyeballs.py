@@ -176,6 +176,9 @@ class Race(Generic[A, C]):
         first_err: OSError | None = None
         n = len(addrs)
         for i, addr in enumerate(addrs):
+            # Recorded first: when no time is left for this address, the dial's own timeout
+            # error still names it (Go's dialSerial puts ra in that OpError).
+            self.last[role] = addr
             deadline = trio.current_effective_deadline()
             attempt_deadline = math.inf
             if deadline != math.inf:
@@ -189,7 +192,6 @@ class Race(Generic[A, C]):
                     self.errors.append(err)
                     first_err = first_err or err
                     break
-            self.last[role] = addr
             try:
                 return (await self._one(addr, role, attempt_deadline, deadline), addr)
             except OSError as err:
