@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 
 import pytest
 import trio
@@ -233,11 +234,8 @@ async def test_a_single_address_dial_reports_its_attempt(
 async def test_tracing_never_changes_the_error(address: str, timeout: float) -> None:
     # No time left before the first attempt: the error still names the address (Go's
     # dialSerial returns OpError{Addr: ra}), whether or not someone is tracing.
-    for traced in (False, True):
-        with pytest.raises(OpError) as info:
-            if traced:
-                with trace.collect():
-                    await Dialer(timeout=timeout).dial("tcp", address)
-            else:
-                await Dialer(timeout=timeout).dial("tcp", address)
-        assert str(info.value) == f"dial tcp {address}: i/o timeout", traced
+    want = f"dial tcp {address}: i/o timeout"
+    with pytest.raises(OpError, match=rf"^{re.escape(want)}$"):
+        await Dialer(timeout=timeout).dial("tcp", address)
+    with trace.collect(), pytest.raises(OpError, match=rf"^{re.escape(want)}$"):
+        await Dialer(timeout=timeout).dial("tcp", address)
