@@ -5,6 +5,7 @@ Every Resolver here has explicit loopback nameservers and private resolv.conf/ho
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import socket
@@ -548,6 +549,36 @@ async def test_dns_over_tcp_connect_refused(make: MakeResolver) -> None:
     assert str(info.value) == f"lookup x.test. on {dead}: dial tcp {dead}: connect: connection refused"
     assert info.value.is_temporary
     assert not info.value.is_not_found
+
+
+@pytest.mark.parametrize("network", ["ip4", "ip"])
+async def test_socket_failure_is_a_dns_error_and_the_next_server_is_tried(
+    make: MakeResolver, fake: FakeDNS, monkeypatch: pytest.MonkeyPatch, network: str
+) -> None:
+    # socket() itself fails (EMFILE; or no IPv6 for resolv.conf's default [::1]:53): Go's
+    # tryOneName makes it a temporary DNSError and asks the next server, whatever the family.
+    import types
+
+    import trionet._dnsclient
+
+    def no_ipv6_socket(family: int, kind: int) -> socket.socket:
+        if family == socket.AF_INET6:
+            raise OSError(errno.EAFNOSUPPORT, os.strerror(errno.EAFNOSUPPORT))
+        return socket.socket(family, kind)
+
+    patched = types.ModuleType("socket")
+    patched.__dict__.update(socket.__dict__)
+    patched.socket = no_ipv6_socket  # type: ignore[attr-defined]
+    monkeypatch.setattr(trionet._dnsclient, "_stdlib_socket", patched)
+    r = make(conf="options timeout:1 attempts:1\n", servers=["[::1]:53", fake.address])
+    assert await r.lookup_ip_addr("v4.test.", network=network) == [IPAddr("127.0.0.2")]
+    r = make(conf="options timeout:1 attempts:1\n", servers=["[::1]:53"])
+    with pytest.raises(DNSError) as info:
+        await r.lookup_ip_addr("v4.test.", network=network)
+    assert str(info.value) == (
+        "lookup v4.test. on [::1]:53: dial udp [::1]:53: socket: address family not supported by protocol"
+    )
+    assert info.value.is_temporary
 
 
 # -- Go's localhost rules ------------------------------------------------------------------------

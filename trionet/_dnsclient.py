@@ -201,20 +201,23 @@ def _endpoint(net: str, host: str, port: int) -> TCPAddr | UDPAddr:
     return TCPAddr(ip, port) if net == "tcp" else UDPAddr(ip, port)
 
 
+def _dial_error(net: str, server: Server, syscall: str, exc: OSError) -> ExchangeError:
+    """Making the socket or connecting it failed: ``dial udp 127.0.0.1:53: socket: too many
+    open files``, ``dial tcp 127.0.0.1:53: connect: connection refused`` (Go's resolver dials
+    with a zero ``Dialer``, so no source). Temporary, as in Go's ``tryOneName``: the next
+    server is tried."""
+    remote = _endpoint(net, server.sockaddr[0], server.sockaddr[1])
+    return ExchangeError(str(OpError("dial", net, None, remote, SyscallError(syscall, exc))), temporary=True)
+
+
 def _socket_error(
     op: str, net: str, sock: _stdlib_socket.socket | trio.socket.SocketType, server: Server, exc: OSError
 ) -> ExchangeError:
-    """A socket failure as Go prints it, temporary as in Go's ``tryOneName``.
-
-    ``dial tcp 127.0.0.1:53: connect: connection refused`` (Go's resolver dials with a zero
-    ``Dialer``, so no source), ``read udp 127.0.0.1:40000->127.0.0.1:53: read: connection
-    refused`` and ``write ...: write: ...`` (a connection's errors name both ends).
+    """A failure on a connected socket as Go prints it, temporary as in Go's ``tryOneName``:
+    ``read udp 127.0.0.1:40000->127.0.0.1:53: read: connection refused`` and ``write ...:
+    write: ...`` (a connection's errors name both ends).
     """
     remote = _endpoint(net, server.sockaddr[0], server.sockaddr[1])
-    if op == "dial":
-        return ExchangeError(
-            str(OpError("dial", net, None, remote, SyscallError("connect", exc))), temporary=True
-        )
     try:
         name = sock.getsockname()
         local: TCPAddr | UDPAddr | None = _endpoint(net, str(name[0]), int(name[1]))
@@ -235,7 +238,10 @@ async def _udp_round_trip(server: Server, query: _Query) -> dns.message.Message:
     # A plain non-blocking socket and trio.lowlevel.wait_readable: connect and send on UDP
     # never block, so the only wait (and checkpoint) is for the reply. This halves the number
     # of scheduler passes compared with trio.socket's always-checkpointing methods.
-    sock = _stdlib_socket.socket(server.family, _stdlib_socket.SOCK_DGRAM)
+    try:
+        sock = _stdlib_socket.socket(server.family, _stdlib_socket.SOCK_DGRAM)
+    except OSError as exc:  # e.g. EMFILE, or no IPv6 for the default [::1]:53
+        raise _dial_error("udp", server, "socket", exc) from None
     with sock:
         sock.setblocking(False)
         try:
@@ -246,7 +252,7 @@ async def _udp_round_trip(server: Server, query: _Query) -> dns.message.Message:
             # below.
             sock.connect(server.sockaddr)
         except OSError as exc:
-            raise _socket_error("dial", "udp", sock, server, exc) from None
+            raise _dial_error("udp", server, "connect", exc) from None
         try:
             sock.send(query.wire)
         except OSError as exc:
@@ -276,12 +282,15 @@ async def _read_exactly(stream: trio.SocketStream, n: int) -> bytes:
 
 
 async def _tcp_round_trip(server: Server, query: _Query) -> dns.message.Message:
-    sock = trio.socket.socket(server.family, _stdlib_socket.SOCK_STREAM)
+    try:
+        sock = trio.socket.socket(server.family, _stdlib_socket.SOCK_STREAM)
+    except OSError as exc:
+        raise _dial_error("tcp", server, "socket", exc) from None
     with sock:
         try:
             await sock.connect(server.sockaddr)
         except OSError as exc:
-            raise _socket_error("dial", "tcp", sock, server, exc) from None
+            raise _dial_error("tcp", server, "connect", exc) from None
         stream = trio.SocketStream(sock)
         try:
             await stream.send_all(len(query.wire).to_bytes(2, "big") + query.wire)
