@@ -409,6 +409,41 @@ async def test_records(make: MakeResolver, fake: FakeDNS) -> None:
     assert await r.lookup_txt("txt.test") == ["v=spf1 -all"]
 
 
+async def test_srv_with_an_invalid_owner_name(make: MakeResolver, fake: FakeDNS) -> None:
+    # Go's TestLookupSRV "bad header": the answer's owner name is not a domain name.
+    import dns.name
+    import dns.rdatatype
+    import dns.rrset
+
+    qname = dns.name.from_text("_hdr._tcp.bad.test")
+    fake.zone[(qname, int(dns.rdatatype.SRV))] = dns.rrset.from_text(
+        "<html>.bad.test.", 60, "IN", "SRV", "0 0 80 ok.test."
+    )
+    fake.names.add(qname)
+    with pytest.raises(DNSError, match=r"^lookup bad\.test: SRV header name is invalid$"):
+        await make().lookup_srv("hdr", "tcp", "bad.test")
+
+
+async def test_answers_without_io_are_still_checkpoints(make: MakeResolver) -> None:
+    # IP literals and hosts-file names need no I/O; every async lookup still checkpoints, so
+    # one inside an already-cancelled scope raises Cancelled as any Trio call would.
+    r = make(hosts="10.0.0.9 nine.test nine\n")
+    lookups = [
+        lambda: r.lookup_ip_addr("127.0.0.1"),
+        lambda: r.lookup_ip("ip", "127.0.0.1"),
+        lambda: r.lookup_host("127.0.0.1"),
+        lambda: r.lookup_ip_addr("nine.test"),
+        lambda: r.lookup_cname("nine.test"),
+        lambda: r.lookup_addr("10.0.0.9"),
+        lambda: trionet.resolve_tcp_addr("tcp", "127.0.0.1:80", resolver=r),
+        lambda: trionet.resolve_udp_addr("udp", "[::1]:53", resolver=r),
+        lambda: trionet.resolve_ip_addr("ip", "127.0.0.1", resolver=r),
+    ]
+    for lookup in lookups:
+        with trio.testing.assert_checkpoints():
+            await lookup()
+
+
 async def test_lookup_addr(make: MakeResolver, fake: FakeDNS) -> None:
     fake.add("5.5.0.10.in-addr.arpa", "PTR", "five.test.")
     r = make(hosts="10.0.0.9 nine.test nine\n")
@@ -417,6 +452,10 @@ async def test_lookup_addr(make: MakeResolver, fake: FakeDNS) -> None:
     assert fake.asked() == [("5.5.0.10.in-addr.arpa.", "PTR")]
     with pytest.raises(DNSError, match=r"^lookup nope: unrecognized address$"):
         await r.lookup_addr("nope")
+    # A failed PTR query names the reverse name asked (Go's goLookupPTR returns lookup's error).
+    with pytest.raises(DNSError) as info:
+        await r.lookup_addr("10.0.5.6")
+    assert str(info.value) == f"lookup 6.5.0.10.in-addr.arpa. on {fake.address}: no such host"
 
 
 async def test_lookup_port(make: MakeResolver) -> None:

@@ -166,6 +166,7 @@ async def resolve_addr_list(
     """
     addrs = addr_list_now(op, net, address, hint)
     if addrs is not None:
+        await trio.lowlevel.checkpoint()  # no I/O needed, but an async call is a checkpoint
         return addrs
     return await lookup_addr_list(resolver, op, net, address, hint, tracer)
 

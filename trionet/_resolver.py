@@ -200,6 +200,7 @@ class Resolver:
             raise DNSError(ERR_NO_SUCH_HOST, host, is_not_found=True)
         literal = parse_ip(host)
         if literal is not None:
+            await trio.lowlevel.checkpoint()
             return [IPAddr(literal[0], literal[1])]
         order = self._order(host)
         if order in ("files,dns", "files"):
@@ -223,6 +224,7 @@ class Resolver:
         if order in ("files,dns", "files"):
             addrs, canonical = self._files_addrs(name)
             if addrs:
+                await trio.lowlevel.checkpoint()
                 return addrs, canonical
             if order == "files":
                 raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
@@ -373,8 +375,9 @@ class Resolver:
         (RFC 2782); empty *service* and *proto* look *name* up as is. Returns (cname, records).
 
         Raises:
-            DNSError: the lookup failed, or some targets were invalid names (the valid records
-                are then dropped with the error, unlike Go which returns both).
+            DNSError: the lookup failed; ``SRV header name is invalid`` when the answer's owner
+                name is not a valid domain name; or some targets were invalid names (the valid
+                records are then dropped with the error, unlike Go which returns both).
         """
         target = name if service == "" and proto == "" else f"_{service}._{proto}.{name}"
         msg = await self._query(target, dns.rdatatype.SRV)
@@ -385,6 +388,8 @@ class Resolver:
                 srvs.extend(
                     SRV(str(rd.target.to_text()), rd.port, rd.priority, rd.weight) for rd in rdatas_of(rrset)
                 )
+        if cname and not is_domain_name(cname):
+            raise DNSError("SRV header name is invalid", name)  # Go's LookupSRV
         if not all(is_domain_name(s.target) for s in srvs):
             raise DNSError(_MALFORMED, name)
         return cname, sort_srv(srvs)
@@ -455,7 +460,7 @@ class Resolver:
                 names = self._hosts_cache.lookup_addr(addr, trio.current_time())
                 if names:
                     return names
-            raise _renamed(exc, addr) from None
+            raise  # named after the reverse name asked, as Go's goLookupPTR does
         names = [str(rd.target.to_text()) for rd in answer_rdatas(msg, dns.rdatatype.PTR)]
         if not all(is_domain_name(n) for n in names):
             raise DNSError(_MALFORMED, addr)
