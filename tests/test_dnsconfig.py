@@ -63,6 +63,8 @@ def test_missing_file(tmp_path: Path) -> None:
         ("ndots:16", "ndots", 15),  # large-ndots: clamped
         ("ndots:", "ndots", 0),  # invalid-ndots
         ("ndots:3", "ndots", 3),
+        ("ndots:" + "1" * 5000, "ndots", 15),  # Go's dtoi caps at 0xFFFFFF; int() would refuse
+        ("timeout:" + "9" * 5000, "timeout", float(0xFFFFFF)),
         ("timeout:0", "timeout", 1.0),
         ("timeout:30", "timeout", 30.0),
         ("attempts:0", "attempts", 1),

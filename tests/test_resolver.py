@@ -9,7 +9,7 @@ import errno
 import ipaddress
 import os
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -428,7 +428,7 @@ async def test_answers_without_io_are_still_checkpoints(make: MakeResolver) -> N
     # IP literals and hosts-file names need no I/O; every async lookup still checkpoints, so
     # one inside an already-cancelled scope raises Cancelled as any Trio call would.
     r = make(hosts="10.0.0.9 nine.test nine\n")
-    lookups = [
+    lookups: list[Callable[[], Awaitable[object]]] = [
         lambda: r.lookup_ip_addr("127.0.0.1"),
         lambda: r.lookup_ip("ip", "127.0.0.1"),
         lambda: r.lookup_host("127.0.0.1"),

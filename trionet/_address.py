@@ -19,6 +19,7 @@ from ._errors import AddrError, DNSError
 from ._etc import services
 
 __all__ = [
+    "ip_text",
     "IP",
     "IPAddr",
     "TCPAddr",
@@ -186,7 +187,8 @@ def _coerce_ip(ip: IP | str | None) -> tuple[IP | None, str]:
     raise TypeError(f"ip must be an IP address, a string or None, not {ip!r}")
 
 
-def _ip_text(ip: IP | None, zone: str) -> str:
+def ip_text(ip: IP | None, zone: str) -> str:
+    """An IP with its zone as Go prints it (``fe80::1%eth0``); ``""`` for None."""
     if ip is None:
         return ""
     return f"{ip}%{zone}" if zone else str(ip)
@@ -237,7 +239,7 @@ class _InetAddr:
         return self._network
 
     def __str__(self) -> str:
-        return join_host_port(_ip_text(self._ip, self._zone), self._port)
+        return join_host_port(ip_text(self._ip, self._zone), self._port)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self._ip) if self._ip else None!r}, {self._port}, zone={self._zone!r})"
@@ -303,7 +305,7 @@ class IPAddr:
         return "ip"
 
     def __str__(self) -> str:
-        return _ip_text(self._ip, self._zone)
+        return ip_text(self._ip, self._zone)
 
     def __repr__(self) -> str:
         return f"IPAddr({str(self._ip) if self._ip else None!r}, zone={self._zone!r})"
@@ -384,7 +386,7 @@ def sockaddr_for(
         if ip is None:
             return ("0.0.0.0", port)
         if not isinstance(ip, ipaddress.IPv4Address):
-            raise AddrError("non-IPv4 address", _ip_text(ip, zone))
+            raise AddrError("non-IPv4 address", ip_text(ip, zone))
         return (str(ip), port)
     if ip is None or (isinstance(ip, ipaddress.IPv4Address) and ip.is_unspecified):
         return ("::", port, 0, 0)

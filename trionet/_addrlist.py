@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import trio
 
 from ._address import (
+    IP,
     Addr,
     IPAddr,
     TCPAddr,
@@ -40,9 +42,28 @@ from .trace import ResolveDone, ResolveStart, Tracer
 if TYPE_CHECKING:
     from ._network import Network
 
-__all__ = ["HostResolver", "addr_list_now", "lookup_addr_list", "parse_local_addr", "resolve_addr_list"]
+__all__ = [
+    "HostResolver",
+    "addr_list_now",
+    "first",
+    "ip_of",
+    "lookup_addr_list",
+    "parse_local_addr",
+    "resolve_addr_list",
+]
 
 _IPV4_WILDCARD = ipaddress.IPv4Address("0.0.0.0")
+
+
+def ip_of(addr: Addr) -> IP | None:
+    """The IP of an internet address; None for a unix address or an internet one without IP."""
+    return addr.ip if isinstance(addr, TCPAddr | UDPAddr | IPAddr) else None
+
+
+def first(addrs: Sequence[Addr], *, ipv4: bool) -> Addr:
+    """Go's ``addrList.first(isIPv4)`` (*ipv4* true) or ``first(isNotIPv4)``: the first address
+    of that kind, else the first address."""
+    return next((a for a in addrs if is_ipv4(ip_of(a)) == ipv4), addrs[0])
 
 
 class HostResolver(Protocol):

@@ -36,7 +36,16 @@ import dns.renderer
 import dns.rrset
 import trio
 
-from ._address import TCPAddr, UDPAddr, join_host_port, parse_ip, parse_port, sockaddr_for, split_host_port
+from ._address import (
+    TCPAddr,
+    UDPAddr,
+    ip_text,
+    join_host_port,
+    parse_ip,
+    parse_port,
+    sockaddr_for,
+    split_host_port,
+)
 from ._errors import ERR_NO_SUCH_HOST, AddrError, DNSError, OpError, SyscallError
 
 __all__ = ["MAX_PACKET", "Server", "do_shared", "parse_server", "try_one_name"]
@@ -82,8 +91,7 @@ def parse_server(text: str) -> Server:
             raise ValueError(f"nameserver must be IP or IP:port, not {text!r}")
     ip, zone = parsed
     family = _stdlib_socket.AF_INET6 if ip.version == 6 else _stdlib_socket.AF_INET
-    host_text = f"{ip}%{zone}" if zone else str(ip)
-    return Server(join_host_port(host_text, port), family, sockaddr_for(family, ip, port, zone))
+    return Server(join_host_port(ip_text(ip, zone), port), family, sockaddr_for(family, ip, port, zone))
 
 
 class ExchangeError(Exception):
@@ -101,7 +109,6 @@ class _Truncated(Exception):
 
 
 class _Query(NamedTuple):
-    id: int
     qname: dns.name.Name
     rdtype: dns.rdatatype.RdataType
     wire: bytes
@@ -145,7 +152,7 @@ def _make_query(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, trust_ad:
     wire = _template(qname, rdtype, trust_ad)
     qid = secrets.randbits(16)
     # RFC 1035 §4.1.1: the ID is the first 16 bits; dnspython rendered everything else.
-    return _Query(qid, qname, rdtype, qid.to_bytes(2, "big") + wire[2:])
+    return _Query(qname, rdtype, qid.to_bytes(2, "big") + wire[2:])
 
 
 @functools.lru_cache(maxsize=512)

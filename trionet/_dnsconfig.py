@@ -92,10 +92,15 @@ def _default_search(hostname: str) -> list[str]:
     return []
 
 
+_BIG: Final = 0xFFFFFF  # Go's dtoi stops growing here ("big")
+
+
 def _dtoi(s: str) -> int:
-    """Go's ``dtoi``: the leading decimal digits (0 when there are none)."""
+    """Go's ``dtoi``: the leading decimal digits (0 when there are none), at most 0xFFFFFF."""
     digits = "".join(itertools.takewhile(str.isdigit, s))
-    return int(digits) if digits and digits.isascii() else 0
+    if not digits or not digits.isascii():
+        return 0
+    return min(int(digits[:9]), _BIG)  # 9 digits already exceed _BIG; int() never sees more
 
 
 @dataclass

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Final
 
-from ._address import parse_ip
+from ._address import ip_text, parse_ip
 
 __all__ = ["CACHE_MAX_AGE", "HostsFile", "HostsTable", "abs_domain_name", "parse_hosts"]
 
@@ -41,8 +41,7 @@ def _literal(text: str) -> str:
     parsed = parse_ip(text)
     if parsed is None:
         return ""
-    ip, zone = parsed
-    return f"{ip}%{zone}" if zone else str(ip)
+    return ip_text(*parsed)
 
 
 @dataclass

@@ -27,8 +27,8 @@ from typing import Final, Literal, final, overload
 
 import trio
 
-from ._address import IP, Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, is_wildcard, sockaddr_for
-from ._addrlist import HostResolver, resolve_addr_list
+from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, is_wildcard, sockaddr_for
+from ._addrlist import HostResolver, first, ip_of, resolve_addr_list
 from ._errors import AddrError, OpError, SyscallError, UnknownNetworkError
 from ._listener import Listener, has_keepalive
 from ._network import Control, Network, ctrl_network, parse_network
@@ -108,21 +108,12 @@ def _ip_stack() -> tuple[bool, bool]:
     return ipv4, v4map
 
 
-def _ip_of(addr: Addr) -> IP | None:
-    return addr.ip if isinstance(addr, TCPAddr | UDPAddr | IPAddr) else None
-
-
-def _first_ipv4(addrs: tuple[Addr, ...]) -> Addr:
-    """Go's ``addrList.first(isIPv4)``: the first IPv4 address, else the first address."""
-    return next((a for a in addrs if is_ipv4(_ip_of(a))), addrs[0])
-
-
 def _listen_family(net: Network, la: Addr) -> int:
     """Go's ``favoriteAddrFamily`` in listen mode (only ``*6`` networks are IPv6-only; see
     :func:`set_default_sockopts`)."""
     if net.family != _stdlib_socket.AF_UNSPEC:  # unix, or a 4/6 network: the name decides
         return net.family
-    ip = _ip_of(la)
+    ip = ip_of(la)
     if is_wildcard(ip):
         ipv4, v4map = _ip_stack()
         if v4map or not ipv4:
@@ -281,7 +272,7 @@ class ListenConfig:
             addrs = await resolve_addr_list(resolver, "listen", net, address, None)
         except OSError as exc:
             raise OpError("listen", net.name, None, None, exc) from None
-        la = _first_ipv4(addrs)
+        la = first(addrs, ipv4=True)  # Go's addrList.first(isIPv4)
         if self.reuse_port and net.is_unix:
             # Linux refuses SO_REUSEPORT on AF_UNIX (EOPNOTSUPP since 6.12.9): say so up front.
             refused = OSError(_errno.EOPNOTSUPP, os.strerror(_errno.EOPNOTSUPP))
@@ -303,7 +294,7 @@ class ListenConfig:
         except OSError as exc:
             raise fail(SyscallError("socket", exc)) from None
         try:
-            ip = _ip_of(la)
+            ip = ip_of(la)
             multicast = isinstance(la, UDPAddr) and ip is not None and ip.is_multicast
             try:
                 self._set_options(sock, net, family, backlog is not None or multicast)

@@ -8,12 +8,10 @@ module imports :mod:`trionet._resolver`, never the other way round.
 
 from __future__ import annotations
 
-import ipaddress
-
 import trio
 
 from ._address import IP, Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr
-from ._addrlist import resolve_addr_list
+from ._addrlist import first, resolve_addr_list
 from ._errors import UnknownNetworkError
 from ._network import parse_network
 from ._records import MX, NS, SRV
@@ -97,10 +95,7 @@ async def _resolve(kind: str, network: str, address: str, resolver: Resolver | N
     # Go's forResolve: IPv4 preferred unless the address is an IPv6 literal.
     afnet = net.afnet
     want6 = (":" in address) if afnet == "ip" else (afnet in ("tcp", "udp") and "[" in address)
-    for a in addrs:
-        if (not isinstance(getattr(a, "ip", None), ipaddress.IPv4Address)) == want6:
-            return a
-    return addrs[0]
+    return first(addrs, ipv4=not want6)
 
 
 async def resolve_tcp_addr(network: str, address: str, *, resolver: Resolver | None = None) -> TCPAddr:
