@@ -58,7 +58,10 @@ async def test_demo_draws_the_race() -> None:
     assert result.returncode == 0, result.stderr.decode()
     # Act 1: the blackholed IPv6 primary is cancelled, the IPv4 fallback wins after 300 ms.
     primary = re.search(r"^primary  \[::1\]:(\d+) +=+/ +cancelled at ([\d.]+) ms$", out, re.M)
-    fallback = re.search(r"^fallback 127\.0\.0\.1:(\d+) +\* +connected at ([\d.]+) ms  <- winner$", out, re.M)
+    # The winner's bar is "*", or "=*" when the real connect crossed a column (~8 ms) under load.
+    fallback = re.search(
+        r"^fallback 127\.0\.0\.1:(\d+) +=*\* +connected at ([\d.]+) ms  <- winner$", out, re.M
+    )
     assert primary is not None, out
     assert fallback is not None, out
     assert primary.group(1) == fallback.group(1)  # one port, two families
