@@ -14,9 +14,9 @@ import pytest
 import trio
 import trio.testing
 
-from trionet import IPAddr, Listener, Resolver
-from trionet._address import lookup_port_static
+from trionet import Listener
 from trionet._sockopt import mptcp_available
+from trionet.testing import FakeResolver
 
 
 def _raw_sockets_allowed() -> bool:
@@ -64,51 +64,12 @@ def listener(host: str = "127.0.0.1", port: int = 0, proto: int = 0) -> Iterator
         sock.close()
 
 
-@contextlib.contextmanager
-def blackhole(host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
-    """A listener that never accepts, its backlog already full: further connects hang.
-
-    machine.md: backlog 0 admits one queued connection; we fill it, then every SYN is dropped
-    silently (not refused). Yields the port.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    lsock = socket.socket(family, socket.SOCK_STREAM)
-    fillers: list[socket.socket] = []
-    try:
-        lsock.bind((host, port))
-        lsock.listen(0)
-        bound_port = lsock.getsockname()[1]
-        for _ in range(2):
-            filler = socket.socket(family, socket.SOCK_STREAM)
-            fillers.append(filler)
-            filler.setblocking(False)
-            with contextlib.suppress(BlockingIOError):
-                filler.connect((host, bound_port))
-        yield bound_port
-    finally:
-        for filler in fillers:
-            filler.close()
-        lsock.close()
-
-
-class ScriptedResolver(Resolver):
-    """A resolver whose names map to fixed address lists; nothing leaves the process."""
-
-    def __init__(self, hosts: dict[str, list[str]]) -> None:
-        super().__init__(nameservers=["127.0.0.1:1"], hosts_file="/nonexistent", resolv_conf="/nonexistent")
-        self.hosts = hosts
-        self.lookups: list[tuple[str, str]] = []
-
-    async def lookup_ip_addr(self, host: str, *, network: str = "ip") -> list[IPAddr]:
-        from trionet import DNSError
-
-        self.lookups.append((host, network))
-        if host not in self.hosts:
-            raise DNSError("no such host", host, is_not_found=True)
-        return [IPAddr(a) for a in self.hosts[host]]
-
-    async def lookup_port(self, network: str, service: str) -> int:
-        return lookup_port_static(network, service)
+def scripted_resolver(hosts: dict[str, list[str]]) -> FakeResolver:
+    """trionet.testing's FakeResolver answering *hosts* at once; nothing leaves the process."""
+    resolver = FakeResolver()
+    for name, addrs in hosts.items():
+        resolver.add(name, addrs)
+    return resolver
 
 
 async def accept_message(

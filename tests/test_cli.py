@@ -18,6 +18,7 @@ import trionet
 import trionet.testing
 
 from .dnsfake import FakeDNS
+from .loopback import closed_port
 
 pytestmark = pytest.mark.loopback
 
@@ -29,12 +30,6 @@ async def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[byt
         return await trio.run_process(
             [*CMD, *args], stdin=stdin, capture_stdout=True, capture_stderr=True, check=False
         )
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def echo_server(nursery: trio.Nursery) -> int:

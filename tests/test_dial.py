@@ -18,9 +18,10 @@ import trionet
 import trionet._dial
 from trionet import Dialer, DNSError, KeepAliveConfig, OpError, TCPAddr, UDPAddr, UnixAddr
 from trionet._sockopt import IPPROTO_MPTCP, using_mptcp
+from trionet.testing import blackhole_listener
 
 from .gotables import KEEPALIVE_CONFIGS, OS_KEEPALIVE, expected_keepalive, keepalive_values
-from .loopback import ScriptedResolver, blackhole, closed_port, listener, needs_mptcp, open_fds
+from .loopback import closed_port, listener, needs_mptcp, open_fds, scripted_resolver
 
 if sys.version_info < (3, 11):
     from exceptiongroup import ExceptionGroup
@@ -66,8 +67,13 @@ async def test_refused_with_local_addr_shows_source() -> None:
     assert str(info.value) == f"dial tcp 127.0.0.1:0->127.0.0.1:{port}: connect: connection refused"
 
 
-class FailingResolver(ScriptedResolver):
+class FailingResolver(trionet.Resolver):
     """Go's TestDialError resolver hook: every name fails with a timeout DNSError."""
+
+    def __init__(self) -> None:  # a private, empty configuration: nothing can reach a server
+        super().__init__(
+            prefer_python=True, nameservers=["127.0.0.1:1"], resolv_conf=os.devnull, hosts_file=os.devnull
+        )
 
     async def lookup_ip_addr(self, host: str, *, network: str = "ip") -> list[trionet.IPAddr]:
         raise DNSError("dial error test", "name", "server", is_timeout=True)
@@ -114,7 +120,7 @@ async def test_dial_error(network: str, address: str, text: str | None) -> None:
     reached: list[str] = []
     d = Dialer(
         timeout=3600,
-        resolver=FailingResolver({}),
+        resolver=FailingResolver(),
         control=lambda net, addr, sock: reached.append(net),
     )
     before = open_fds()
@@ -312,7 +318,7 @@ async def test_control_rejection_aborts_the_attempt_only(port4: int) -> None:
         if network == "tcp6":
             raise Blocked(f"blocked {address}")
 
-    resolver = ScriptedResolver({"dual.test": ["::1", "127.0.0.1"]})
+    resolver = scripted_resolver({"dual.test": ["::1", "127.0.0.1"]})
     stream = await Dialer(control=control, resolver=resolver).dial("tcp", f"dual.test:{port4}")
     assert stream.socket.getpeername()[0] == "127.0.0.1"
     await stream.aclose()
@@ -326,8 +332,9 @@ async def test_fast_fallback_against_a_real_blackhole(autojump_clock: trio.testi
     # IPv6 is primary but blackholed; IPv4 listens on the same port. The fallback starts after
     # the 300 ms delay and wins; the primary attempt is cancelled. The sockets are real; only the
     # wait is on Trio's virtual clock (it jumps while the blackholed connect is all that runs).
-    with blackhole("::1") as port, listener("127.0.0.1", port):
-        resolver = ScriptedResolver({"dual.test": ["::1", "127.0.0.1"]})
+    with blackhole_listener(socket.AF_INET6) as hole, listener("127.0.0.1", hole.port):
+        port = hole.port
+        resolver = scripted_resolver({"dual.test": ["::1", "127.0.0.1"]})
         start = trio.current_time()
         with trionet.trace.collect() as events:
             stream = await Dialer(resolver=resolver).dial("tcp", f"dual.test:{port}")
@@ -351,7 +358,8 @@ async def test_fast_fallback_against_a_real_blackhole(autojump_clock: trio.testi
 async def test_dialer_timeout_against_a_blackhole_is_io_timeout(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    with blackhole("127.0.0.1") as port:
+    with blackhole_listener() as hole:
+        port = hole.port
         before = open_fds()
         start = trio.current_time()
         with pytest.raises(OpError) as info:
@@ -392,7 +400,7 @@ async def test_all_failures_keep_every_error() -> None:
     # One port number for both families: free on 127.0.0.1, and nothing listens on it on ::1
     # either (the assertions below check that both refuse).
     p4 = closed_port("127.0.0.1")
-    resolver = ScriptedResolver({"two.test": ["::1", "127.0.0.1", "::1"]})
+    resolver = scripted_resolver({"two.test": ["::1", "127.0.0.1", "::1"]})
     with pytest.raises(OpError) as info:
         await Dialer(resolver=resolver).dial("tcp", f"two.test:{p4}")
     # Go's choice: the first primary error.
@@ -432,9 +440,10 @@ async def test_no_descriptor_leaks_when_cancelled_at_random_moments() -> None:
     # Hundreds of dials: to a listener, a blackhole, a closed port and a dual-stack race, each
     # cancelled by an enclosing scope at a random moment. Nothing may stay open.
     rng = random.Random(1234)
-    with listener("127.0.0.1") as lsock, blackhole("::1") as hole:
+    with listener("127.0.0.1") as lsock, blackhole_listener(socket.AF_INET6) as hole_addr:
+        hole = hole_addr.port
         port = lsock.getsockname()[1]
-        resolver = ScriptedResolver({"race.test": ["::1", "127.0.0.1"]})
+        resolver = scripted_resolver({"race.test": ["::1", "127.0.0.1"]})
         targets = [
             ("tcp", f"127.0.0.1:{port}", Dialer()),
             ("tcp", f"[::1]:{hole}", Dialer()),

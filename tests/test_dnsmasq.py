@@ -130,6 +130,8 @@ async def test_dial_nonexistent_name(resolver: Resolver) -> None:
 
 
 async def test_use_vc(dnsmasq: int, tmp_path: Path) -> None:
+    # A smoke test: a real server answers over TCP. That TCP is really used is checked against
+    # the fake server, which sees the transport (test_resolver.py::test_use_vc).
     (tmp_path / "resolv.conf").write_text("options use-vc timeout:2\n")
     (tmp_path / "hosts").write_text("")
     r = Resolver(
@@ -144,7 +146,10 @@ async def test_use_vc(dnsmasq: int, tmp_path: Path) -> None:
     "options", ["single-request-reopen", "trust-ad edns0", "rotate attempts:2"], ids=lambda o: o.split()[0]
 )
 async def test_resolv_conf_options(dnsmasq: int, tmp_path: Path, options: str) -> None:
-    # The options the issue names, against a real server on both loopback families.
+    # A smoke test: the options the issue names keep a real server on both loopback families
+    # answering. Their effects are checked where queries can be observed, against the fake
+    # server in test_resolver.py (test_single_request_is_sequential, test_rotate,
+    # test_trust_ad_and_edns0_options).
     (tmp_path / "resolv.conf").write_text(f"search test\noptions timeout:2 {options}\n")
     (tmp_path / "hosts").write_text("")
     r = Resolver(

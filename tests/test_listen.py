@@ -23,6 +23,7 @@ import trionet
 from trionet import Dialer, KeepAliveConfig, ListenConfig, Listener, OpError, TCPAddr, UnixAddr
 from trionet._listen import listener_backlog
 from trionet._sockopt import IPPROTO_MPTCP, using_mptcp
+from trionet.testing import FakeResolver
 
 from .gotables import (
     CONTROL_PACKET,
@@ -35,12 +36,12 @@ from .gotables import (
     keepalive_values,
 )
 from .loopback import (
-    ScriptedResolver,
     accept_message,
     check_close_wakes,
     needs_mptcp,
     needs_raw_sockets,
     open_fds,
+    scripted_resolver,
 )
 
 pytestmark = pytest.mark.loopback
@@ -54,10 +55,6 @@ def exists(path: str) -> bool:
 
 def touch(path: str) -> None:
     Path(path).touch()
-
-
-class RecordingResolver(ScriptedResolver):
-    """No name resolves; records that a lookup happened (nothing leaves the process)."""
 
 
 # --- Go's TestListenError: bad input fails before any socket exists -------------------------
@@ -102,7 +99,7 @@ def _no_control(network: str, address: str, sock: trio.socket.SocketType) -> Non
 
 @pytest.mark.parametrize(("network", "address", "text"), LISTEN_ERRORS)
 async def test_listen_error(network: str, address: str, text: str | None) -> None:
-    resolver = RecordingResolver({})
+    resolver = FakeResolver()
     before = open_fds()
     lc = ListenConfig(control=_no_control if text else None)
     with pytest.raises(OpError) as info:
@@ -121,7 +118,7 @@ async def test_listen_error(network: str, address: str, text: str | None) -> Non
 async def test_listen_packet_error(network: str, address: str, text: str) -> None:
     before = open_fds()
     with pytest.raises(OpError) as info:
-        await ListenConfig(control=_no_control)._listen_packet(network, address, RecordingResolver({}))
+        await ListenConfig(control=_no_control)._listen_packet(network, address, FakeResolver())
     assert str(info.value) == text
     assert open_fds() == before
 
@@ -136,7 +133,7 @@ async def test_public_listen_uses_the_default_resolver_for_literals() -> None:
 
 async def test_a_host_name_listens_on_its_first_ipv4_address() -> None:
     # Go's first(isIPv4): even when ::1 sorts first.
-    resolver = ScriptedResolver({"dual.test": ["::1", "127.0.0.1"], "v6.test": ["::1"]})
+    resolver = scripted_resolver({"dual.test": ["::1", "127.0.0.1"], "v6.test": ["::1"]})
     ln = await ListenConfig()._listen("tcp", "dual.test:0", resolver)
     assert str(ln.addr) == f"127.0.0.1:{ln.socket.getsockname()[1]}"
     await ln.aclose()
