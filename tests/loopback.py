@@ -42,10 +42,10 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def closed_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on (bound, then released)."""
+def closed_port(host: str = "127.0.0.1", socktype: int = socket.SOCK_STREAM) -> int:
+    """A TCP (or *socktype*) port nothing listens on (bound, then released)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
+    with socket.socket(family, socktype) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
 

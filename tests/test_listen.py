@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 import trio
 
 import trionet
-from trionet import Dialer, KeepAliveConfig, ListenConfig, Listener, OpError, TCPAddr, UnixAddr
+from trionet import Dialer, KeepAliveConfig, ListenConfig, Listener, OpError, TCPAddr, UDPAddr, UnixAddr
 from trionet._listen import listener_backlog
 from trionet._sockopt import IPPROTO_MPTCP, using_mptcp
 from trionet.testing import FakeResolver
@@ -38,6 +39,7 @@ from .gotables import (
 from .loopback import (
     accept_message,
     check_close_wakes,
+    closed_port,
     needs_mptcp,
     needs_raw_sockets,
     open_fds,
@@ -293,6 +295,38 @@ async def test_unix_unlink(tmp_path: Path) -> None:
     with pytest.raises(OpError) as info:
         await trionet.listen("unix", path)
     assert str(info.value) == f"listen unix {path}: bind: address already in use"
+
+
+@pytest.mark.parametrize(("network", "kind"), [("unix", "stream"), ("unixgram", "packet")])
+async def test_unix_empty_name_gets_an_automatic_abstract_name(network: str, kind: str) -> None:
+    # Go listens on "" with the kernel's autobind: an abstract name ("@" + 5 hex digits). Trio's
+    # own bind cannot take an empty path; trionet binds it anyway.
+    before = open_fds()
+    addr: object
+    if kind == "stream":
+        async with await trionet.listen(network, "") as ln:
+            addr = ln.addr
+    else:
+        async with await trionet.listen_packet(network, "") as pc:
+            addr = pc.local_addr
+    assert isinstance(addr, UnixAddr)
+    assert re.fullmatch(r"@[0-9a-f]{5}", addr.name), addr
+    assert addr.network == network
+    assert open_fds() == before
+
+
+async def test_multicast_listen_binds_the_wildcard_and_shares_the_port() -> None:
+    # Go's listenDatagram: a multicast address binds the wildcard (with SO_REUSEADDR) so that
+    # several listeners share the group's port; the control hook sees that wildcard address.
+    port = closed_port(socktype=socket.SOCK_DGRAM)
+    seen: list[tuple[str, str]] = []
+    lc = ListenConfig(control=lambda network, address, sock: seen.append((network, address)))
+    async with (
+        await lc.listen_packet("udp4", f"224.0.0.251:{port}") as a,
+        await lc.listen_packet("udp4", f"224.0.0.251:{port}") as b,
+    ):
+        assert a.local_addr == b.local_addr == UDPAddr("0.0.0.0", port)
+    assert seen == [("udp4", f"0.0.0.0:{port}")] * 2
 
 
 async def test_unix_abstract_name_has_no_file(tmp_path: Path) -> None:

@@ -493,6 +493,9 @@ async def test_resolve_addrs(make: MakeResolver) -> None:
     )
     assert await trionet.resolve_tcp_addr("tcp6", "dual.test:80", resolver=r) == trionet.TCPAddr("::1", 80)
     assert await trionet.resolve_udp_addr("udp", "[::1]:53", resolver=r) == trionet.UDPAddr("::1", 53)
+    # An empty host with a service name is the wildcard, as with a numeric port (Go).
+    assert await trionet.resolve_tcp_addr("tcp", ":http", resolver=r) == trionet.TCPAddr(None, 80)
+    assert await trionet.resolve_udp_addr("udp", ":domain", resolver=r) == trionet.UDPAddr(None, 53)
     assert await trionet.resolve_ip_addr("ip", "dual.test", resolver=r) == IPAddr("127.0.0.1")
     assert await trionet.resolve_ip_addr("ip", "::1") == IPAddr("::1")
     assert await trionet.resolve_unix_addr("unixgram", "/tmp/x") == trionet.UnixAddr("/tmp/x", "unixgram")

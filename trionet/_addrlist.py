@@ -144,6 +144,8 @@ async def _internet_addr_list(
         port, needs_lookup = parse_port(service)
         if needs_lookup:  # (a numeric port was range-checked by _literal_addr_list)
             port = await resolver.lookup_port(net.afnet, service)
+        if host == "":  # ":http": the wildcard with a named port (Go's internetAddrList)
+            return (_make(kind, None, port, ""),)
     ip_literal = parse_ip(host)
     if ip_literal is not None:  # an IP literal with a service-name port
         ips = [IPAddr(ip_literal[0], ip_literal[1])]

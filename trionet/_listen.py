@@ -29,6 +29,7 @@ import trio
 
 from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, is_wildcard, sockaddr_for
 from ._addrlist import HostResolver, first, ip_of, resolve_addr_list
+from ._connect import stdlib_socket_of
 from ._errors import AddrError, OpError, SyscallError, UnknownNetworkError
 from ._listener import Listener, has_keepalive
 from ._network import Control, Network, ctrl_network, parse_network
@@ -136,9 +137,12 @@ class ListenConfig:
     Args:
         control: called as ``control(network, address, sock)`` after the socket is created and
             its default options are set, before ``bind``, with the family-specific network
-            (``"tcp4"``, ``"udp6"``, ``"ip4"``, ``"unix"``) and the address as given before the
-            bind (``":0"``, ``"127.0.0.1:0"``). Raising aborts the listen; the exception becomes
-            the :class:`OpError`'s ``err``. None: no hook.
+            (``"tcp4"``, ``"udp6"``, ``"ip4"``, ``"unix"``) and the address about to be bound,
+            as Go passes it: the one picked from the address list (``":0"``,
+            ``"127.0.0.1:0"``; ``"[::]:0"`` on ``tcp`` is ``"0.0.0.0:0"``, Go's first-IPv4
+            pick), and for a multicast group the wildcard bound in its place
+            (``"0.0.0.0:5353"``). Raising aborts the listen; the exception becomes the
+            :class:`OpError`'s ``err``. None: no hook.
         keep_alive: TCP keep-alive idle time applied to every accepted connection. None or 0:
             enabled with 15 s; positive: that idle time (rounded up to whole seconds);
             negative: keep-alive left untouched. Ignored when *keep_alive_config* is enabled.
@@ -296,22 +300,31 @@ class ListenConfig:
         try:
             ip = ip_of(la)
             multicast = isinstance(la, UDPAddr) and ip is not None and ip.is_multicast
+            bound = la
+            if isinstance(la, UDPAddr) and multicast:
+                # Go: a multicast listener binds the wildcard, so several can share the group.
+                bound = UDPAddr("0.0.0.0" if family == _stdlib_socket.AF_INET else "::", la.port)
             try:
                 self._set_options(sock, net, family, backlog is not None or multicast)
             except OSError as exc:
                 raise fail(SyscallError("setsockopt", exc)) from None
             if self.control is not None:
                 try:
-                    self.control(ctrl_network(net, family), str(la), sock)
+                    self.control(ctrl_network(net, family), str(bound), sock)
                 except Exception as exc:
                     raise fail(exc) from exc
             try:
-                if isinstance(la, UnixAddr):
-                    await sock.bind(la.sockaddr())
+                if isinstance(bound, UnixAddr):
+                    raw = stdlib_socket_of(sock)
+                    if bound.name == "" and raw is not None:
+                        # Go's autobind: the kernel picks an abstract name. Trio's bind cannot
+                        # take an empty path (it indexes it), the standard library's can.
+                        raw.bind("")
+                    else:
+                        await sock.bind(bound.sockaddr())
                 else:
-                    port = la.port if isinstance(la, TCPAddr | UDPAddr) else 0
-                    # Go: a multicast listener binds the wildcard, so several can share the group.
-                    await sock.bind(sockaddr_for(family, None if multicast else ip, port, la.zone))
+                    port = bound.port if isinstance(bound, TCPAddr | UDPAddr) else 0
+                    await sock.bind(sockaddr_for(family, ip_of(bound), port, bound.zone))
             except AddrError as exc:
                 raise fail(exc) from None
             except OSError as exc:
