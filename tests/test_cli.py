@@ -329,3 +329,44 @@ async def test_lookup_with_server_asks_only_that_server(dns: FakeDNS) -> None:
     assert result.returncode == 1, result.stdout.decode()
     assert "no such host" in result.stderr.decode()
     assert dns.asked() == [("localhost.", "A")]
+
+
+def test_listen_keeps_accepting_when_out_of_descriptors() -> None:
+    # accept() failing with EMFILE means "busy", not "broken": like trio.serve_listeners the
+    # command waits and accepts again (it used to die with an ExceptionGroup traceback).
+    import resource
+
+    def few_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
+
+    proc = subprocess.Popen(
+        [*CMD, "listen", "tcp", "127.0.0.1:0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=few_descriptors,
+    )
+    assert proc.stderr is not None
+    clients: list[socket.socket] = []
+    try:
+        first = proc.stderr.readline()
+        match = re.search(r":(\d+)$", first.strip())
+        assert match is not None, first
+        port = int(match.group(1))
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        lines: list[str] = []
+        while not any("too many open files; accepting again" in line for line in lines):
+            line = proc.stderr.readline()
+            assert line, "".join(lines)  # EOF: the command died
+            lines.append(line)
+        for client in clients:
+            client.close()
+        with socket.create_connection(("127.0.0.1", port)):
+            while "accepted" not in (line := proc.stderr.readline()):
+                assert line, "the command died after the descriptors were freed"
+        assert proc.poll() is None
+    finally:
+        for client in clients:
+            client.close()
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()

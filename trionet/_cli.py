@@ -18,7 +18,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from typing import NoReturn, cast
+from typing import Final, NoReturn, cast
 
 import trio
 
@@ -231,6 +231,10 @@ async def _pump_both(conn: trio.SocketStream | PacketConn) -> None:
 
 
 # -- listen -----------------------------------------------------------------------------------
+#: accept() errnos that mean "too busy right now", not "this listener is broken".
+_OUT_OF_RESOURCES: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
+
+
 async def _listen(args: argparse.Namespace) -> int:
     try:
         lc = ListenConfig(reuse_port=args.reuseport, multipath_tcp=args.mptcp, keep_alive=args.keepalive)
@@ -246,7 +250,16 @@ async def _listen(args: argparse.Namespace) -> int:
     print(f"listening on {listener.network} {listener.addr}", file=sys.stderr, flush=True)
     async with listener, trio.open_nursery() as nursery:
         while True:
-            conn: trio.SocketStream | PacketConn = await listener.accept()
+            try:
+                conn: trio.SocketStream | PacketConn = await listener.accept()
+            except OSError as exc:
+                if exc.errno in _OUT_OF_RESOURCES:
+                    # As trio.serve_listeners: wait for connections to close, then accept again.
+                    print(f"{exc}; accepting again in 100 ms", file=sys.stderr, flush=True)
+                    await trio.sleep(0.1)
+                    continue
+                nursery.cancel_scope.cancel()
+                return _fail(exc)
             if args.once:
                 await _handle(conn, args.echo)
                 return 0
