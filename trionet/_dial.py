@@ -84,6 +84,7 @@ class Dialer:
             expires the dial raises :class:`OpError` (``... i/o timeout``), a
             :class:`TimeoutError`.
         deadline: an absolute deadline on Trio's clock (``trio.current_time()``); None: none.
+            Zero or any past time is already expired (unlike Go, whose zero time means none).
             The earliest of *timeout*, *deadline* and the enclosing cancel scopes' deadline
             applies; only the first two raise ``i/o timeout``.
         local_addr: the local address to bind before connecting: None lets the system choose;

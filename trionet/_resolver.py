@@ -65,7 +65,8 @@ class Resolver:
             is refused. Private servers or files make the pure path the default, unless
             *prefer_python* is False.
         resolv_conf: path of the resolver configuration; read on first use, not before.
-        hosts_file: path of the hosts file, consulted before DNS.
+        hosts_file: path of the hosts file, consulted before or after DNS as nsswitch.conf's
+            ``hosts:`` line says (before it with private files); read on first use.
 
     Raises:
         ValueError: a nameserver that is not ``IP`` or ``IP:port``.
@@ -345,6 +346,7 @@ class Resolver:
     async def lookup_port(self, network: str, service: str) -> int:
         """The port of *service* (a number, or a name from ``/etc/services`` and Go's built-in
         table) on *network* (``tcp*``, ``udp*``, ``ip`` or ``""``). Never leaves the process.
+        An empty *service* is port 0.
 
         Raises:
             AddrError: ``invalid port`` (outside 0-65535) or ``unknown network``.
@@ -434,7 +436,8 @@ class Resolver:
         ]
 
     async def lookup_addr(self, addr: str) -> list[str]:
-        """Names for the IP literal *addr*: the hosts file first, then PTR records (rooted names).
+        """Names for the IP literal *addr*: the hosts file and PTR records (rooted names), in the
+        order nsswitch.conf's ``hosts:`` line gives (the hosts file first with private files).
 
         Raises:
             DNSError: ``unrecognized address`` for a non-literal, or the lookup failed.

@@ -20,14 +20,16 @@ from ._deadline import check_duration
 from ._network import Network
 
 __all__ = [
-    "AnySocket",
-    "set_default_sockopts",
     "IPPROTO_MPTCP",
+    "AnySocket",
     "KeepAliveConfig",
     "apply_keepalive",
+    "check_keep_alive",
     "keepalive_plan",
     "mptcp_available",
     "mptcp_default",
+    "set_default_sockopts",
+    "using_mptcp",
 ]
 
 IPPROTO_MPTCP: Final = 262
@@ -178,7 +180,8 @@ _MPTCP_VARIABLE: Final = "TRIONET_MULTIPATHTCP"
 # and every change made through os.environ goes through it. A dial asks for this variable every
 # time, and ``os.environ.get`` of an unset variable raises and catches KeyError twice inside
 # the Mapping machinery: 0.9 µs timed alone, and 3-4% of a loopback dial in bench_dial.py (where
-# caches are cold between I/O waits), against 40 ns for a lookup in that dict. Where the attribute is missing (another implementation), the public call is used.
+# caches are cold between I/O waits), against 40 ns for a lookup in that dict. Where the
+# attribute is missing (another implementation), the public call is used.
 _ENVIRON_DATA: Final[dict[object, object] | None] = getattr(os.environ, "_data", None)
 _encode_key: Callable[[str], object] = getattr(os.environ, "encodekey", str)
 _ENVIRON_KEY: Final[object] = _encode_key(_MPTCP_VARIABLE)

@@ -59,10 +59,15 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def _take(open_rows: dict[tuple[str, str], _Row], key: tuple[str, str], label: str, t: float) -> _Row:
-    """The row a "done" event closes; a new one when its "start" was not seen."""
+def _take(
+    open_rows: dict[tuple[str, str], _Row], rows: list[_Row], key: tuple[str, str], label: str, t: float
+) -> _Row:
+    """The row a "done" event closes; a new one, added to *rows*, when its "start" was not seen."""
     row = open_rows.pop(key, None)
-    return _Row(label, t, t, "?", "") if row is None else row
+    if row is None:
+        row = _Row(label, t, t, "?", "")
+        rows.append(row)
+    return row
 
 
 def _rows(events: Sequence[Event]) -> tuple[list[_Row], list[str], float]:
@@ -78,20 +83,18 @@ def _rows(events: Sequence[Event]) -> tuple[list[_Row], list[str], float]:
             open_rows["resolve", e.host] = row = _Row(f"resolve {e.host}", t, t, "?", "")
             rows.append(row)
         elif isinstance(e, ResolveDone):
-            row = _take(open_rows, ("resolve", e.host), f"resolve {e.host}", t)
+            row = _take(open_rows, rows, ("resolve", e.host), f"resolve {e.host}", t)
             row.end, row.mark = t, "x" if e.error is not None else "*"
             took = _ms(row.end - row.start)
             row.note = (
                 f"{took} failed: {e.error}" if e.error is not None else f"{took} -> {', '.join(e.addrs)}"
             )
-            if row not in rows:
-                rows.append(row)
         elif isinstance(e, AttemptStart):
             deadline = "" if math.isinf(e.deadline) else f" (deadline {_ms(e.deadline - t0)})"
             open_rows[e.role, e.addr] = row = _Row(f"{e.role:<8} {e.addr}", t, t, "?", deadline)
             rows.append(row)
         elif isinstance(e, AttemptDone):
-            row = _take(open_rows, (e.role, e.addr), f"{e.role:<8} {e.addr}", t)
+            row = _take(open_rows, rows, (e.role, e.addr), f"{e.role:<8} {e.addr}", t)
             row.end = t
             if e.cancelled:
                 row.mark, row.note = "/", f"cancelled at {_ms(t)}"
@@ -99,8 +102,6 @@ def _rows(events: Sequence[Event]) -> tuple[list[_Row], list[str], float]:
                 row.mark, row.note = "x", f"failed at {_ms(t)}: {e.error}"
             else:
                 row.mark, row.note = "*", f"connected at {_ms(t)}"
-            if row not in rows:
-                rows.append(row)
         elif isinstance(e, LoserClosed):
             notes.append(f"   closed the losing {e.role} connection {e.addr} at {_ms(t)}")
     done = events[-1]
