@@ -127,6 +127,13 @@ async def test_refused_datagram_is_reported_and_the_conn_still_works() -> None:
             await client.receive()
         assert str(info.value) == f"read udp {client.local_addr}->127.0.0.1:{port}: read: connection refused"
         assert isinstance(info.value, ConnectionRefusedError)
+        # Go's ReadFrom names the connected peer too.
+        await client.send(b"still nobody?")
+        with pytest.raises(OpError) as info:
+            await client.receive_from()
+        assert str(info.value) == (
+            f"read udp {client.local_addr}->127.0.0.1:{port}: recvfrom: connection refused"
+        )
 
 
 async def test_closed_conn_raises_closed_resource_error() -> None:
@@ -179,6 +186,19 @@ async def test_unixgram_round_trip(tmp_path: Path) -> None:
             await anonymous.send(b"who")
             data, addr = await server.receive_from()
             assert (data, addr) == (b"who", UnixAddr("", "unixgram"))
+            # ... and no error shows an empty name for it (every PacketConn error alike).
+            with pytest.raises(OpError) as info:
+                await anonymous.send_to(b"x", UnixAddr(server_path, "unixgram"))
+            assert str(info.value) == (
+                f"write unixgram {server_path}: use of WriteTo with pre-connected connection"
+            )
+        # Go's UnixConn.WriteTo: an address of another unix network is EAFNOSUPPORT.
+        with pytest.raises(OpError) as info:
+            await server.send_to(b"x", UnixAddr(client_path, "unix"))
+        assert info.value.errno == errno.EAFNOSUPPORT
+        assert str(info.value) == (
+            f"write unixgram {server_path}->{client_path}: address family not supported by protocol"
+        )
 
 
 async def test_unixpacket_keeps_message_boundaries(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 import socket as _stdlib_socket
-from typing import Final, final
+from typing import Final, NoReturn, final
 
 import trio
 
@@ -184,16 +184,18 @@ class PacketConn(trio.abc.AsyncResource):
         if self._closed:
             raise trio.ClosedResourceError("this PacketConn was already closed")
 
-    def _error(self, op: str, syscall: str, addr: Addr | None, exc: OSError) -> BaseException:
-        """Map a socket error: Trio's closed/broken conventions, else Go's OpError."""
+    def _fail(self, op: str, addr: Addr | None, err: BaseException) -> OpError:
+        """Go's OpError for this connection (an unnamed unix end is not shown, as in Go)."""
+        return OpError(op, self.network, _shown(self.local_addr), _shown(addr), err)
+
+    def _raise(self, op: str, syscall: str, addr: Addr | None, exc: OSError) -> NoReturn:
+        """Raise a socket error: Trio's closed/broken conventions, else Go's OpError."""
         if exc.errno in (_errno.EBADF, _errno.ENOTSOCK):
-            return trio.ClosedResourceError("this PacketConn was already closed")
-        err = OpError(op, self.network, _shown(self.local_addr), _shown(addr), SyscallError(syscall, exc))
+            raise trio.ClosedResourceError("this PacketConn was already closed") from None
+        err = self._fail(op, addr, SyscallError(syscall, exc))
         if exc.errno in _BROKEN_ERRNOS and self._remote is not None:
-            broken = trio.BrokenResourceError(str(err))
-            broken.__cause__ = err  # the caller raises it "from" its __cause__
-            return broken
-        return err
+            raise trio.BrokenResourceError(str(err)) from err
+        raise err from None
 
     async def send(self, data: bytes | bytearray | memoryview) -> int:
         """Send one message to the connected peer (Go's ``Write``); returns the bytes sent.
@@ -206,8 +208,7 @@ class PacketConn(trio.abc.AsyncResource):
         try:
             return await self.socket.send(data)
         except OSError as exc:
-            error = self._error("write", "write", self._remote, exc)
-            raise error from error.__cause__
+            self._raise("write", "write", self._remote, exc)
 
     async def receive(self, max_size: int = DEFAULT_MAX_SIZE) -> bytes:
         """Receive one message (Go's ``Read``), at most *max_size* bytes (the rest is dropped).
@@ -224,8 +225,7 @@ class PacketConn(trio.abc.AsyncResource):
         try:
             return await self.socket.recv(max_size)
         except OSError as exc:
-            error = self._error("read", "read", self._remote, exc)
-            raise error from error.__cause__
+            self._raise("read", "read", self._remote, exc)
 
     async def send_to(self, data: bytes | bytearray | memoryview, addr: Addr) -> int:
         """Send one message to *addr* (Go's ``WriteTo``); returns the bytes sent.
@@ -240,26 +240,27 @@ class PacketConn(trio.abc.AsyncResource):
         if not isinstance(addr, TCPAddr | UDPAddr | IPAddr | UnixAddr):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise TypeError(f"addr must be a UDPAddr, IPAddr or UnixAddr, not {addr!r}")
         if self._remote is not None:
-            raise OpError("write", self.network, self.local_addr, addr, _WriteToConnected())
+            raise self._fail("write", addr, _WriteToConnected())
         try:
             sockaddr = self._sockaddr(addr)
         except AddrError as exc:
-            raise OpError("write", self.network, self.local_addr, addr, exc) from None
+            raise self._fail("write", addr, exc) from None
         try:
             return await self.socket.sendto(data, sockaddr)
         except OSError as exc:
-            error = self._error("write", "sendto", addr, exc)
-            raise error from error.__cause__
+            self._raise("write", "sendto", addr, exc)
 
     def _sockaddr(self, addr: Addr) -> str | bytes | tuple[str, int] | tuple[str, int, int, int]:
         kind = self._net.kind
         if isinstance(addr, UnixAddr) and self._net.is_unix:
+            if addr.network != self._net.afnet:  # Go's UnixConn.writeTo: another socket type
+                raise self._fail("write", addr, _Errno(_errno.EAFNOSUPPORT))
             return addr.sockaddr()
         if (isinstance(addr, UDPAddr) and kind == "udp") or (isinstance(addr, IPAddr) and kind == "ip"):
             port = addr.port if isinstance(addr, UDPAddr) else 0
             return sockaddr_for(self.socket.family, addr.ip, port, addr.zone)
         # Go: WriteTo with another address type is EINVAL.
-        raise OpError("write", self.network, self.local_addr, addr, _Errno(_errno.EINVAL))
+        raise self._fail("write", addr, _Errno(_errno.EINVAL))
 
     async def receive_from(self, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, Addr]:
         """Receive one message and its sender (Go's ``ReadFrom``): ``(data, addr)``.
@@ -275,8 +276,7 @@ class PacketConn(trio.abc.AsyncResource):
         try:
             data, sockaddr = await self.socket.recvfrom(max_size)
         except OSError as exc:
-            error = self._error("read", "recvfrom", None, exc)
-            raise error from error.__cause__
+            self._raise("read", "recvfrom", self._remote, exc)  # Go's ReadFrom names raddr
         if self._net.kind == "ip" and self.socket.family == _stdlib_socket.AF_INET:
             data = _strip_ipv4_header(data)
         if sockaddr is None:  # unixpacket and connected unix sockets report no sender
