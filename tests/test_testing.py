@@ -11,7 +11,7 @@ import pytest
 import trio
 
 import trionet
-from trionet import DNSError, IPAddr
+from trionet import DNSError, IPAddr, OpError, UDPAddr
 from trionet.testing import FakeNet, FakeSocket, blackhole_listener
 
 from .loopback import open_fds
@@ -183,3 +183,31 @@ async def test_a_local_port_never_equals_the_peer(autojump_clock: trio.testing.M
         await stream.aclose()
     assert len(net.sockets) == 1
     assert [c.result for c in net.connects] == ["connected"]
+
+
+async def test_only_dialing_is_faked() -> None:
+    # Listening and unconnected datagrams are not faked: Go-style errors, not Trio's
+    # NotImplementedError, and no fake socket left open.
+    net = FakeNet()
+    with net.install():
+        with pytest.raises(OpError) as info:
+            await trionet.listen("tcp", "127.0.0.1:0")
+        assert str(info.value) == "listen tcp 127.0.0.1:0: listen: operation not supported"
+        assert info.value.errno == errno.EOPNOTSUPP
+        async with await trionet.listen_packet("udp", "127.0.0.1:0") as pc:
+            with pytest.raises(OpError, match=r": sendto: operation not supported$"):
+                await pc.send_to(b"x", UDPAddr("127.0.0.1", 9))
+            with pytest.raises(OpError, match=r": recvfrom: operation not supported$"):
+                await pc.receive_from()
+    net.check()
+
+
+async def test_check_takes_a_dialed_packet_conn() -> None:
+    net = FakeNet()
+    with net.install():
+        pc = await trionet.dial("udp", "127.0.0.1:9")
+        net.check(pc)  # still open, and said to be in use: no leak
+        with pytest.raises(AssertionError, match="fake sockets left open"):
+            net.check()
+        await pc.aclose()
+    net.check()

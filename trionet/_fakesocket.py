@@ -259,8 +259,8 @@ class FakeSocket(trio.socket.SocketType):
             raise OSError(rule.errno, os.strerror(rule.errno))
         record.result = "connected"
         self._peer = (host, port)
-        if self._local is None or self._local[1] == 0:
-            local_ip = self._local[0] if self._local else ("::1" if ":" in host else "127.0.0.1")
+        if self._local is None:  # bind() always picks a port, so only an unbound socket needs one
+            local_ip = "::1" if ":" in host else "127.0.0.1"
             local_port = next(self._net._ports)  # pyright: ignore[reportPrivateUsage]
             if (local_ip, local_port) == self._peer:
                 # A kernel never picks the remote's own port here (that is a self-connect, which
@@ -298,6 +298,26 @@ class FakeSocket(trio.socket.SocketType):
             self._shut_wr = True
             self._readable.unpark_all()
 
+    # -- not faked: only dialing is. A clear OSError rather than Trio's NotImplementedError. -----
+    def listen(self, backlog: int = 0, /) -> None:
+        """Not faked: raises ``EOPNOTSUPP``."""
+        raise _not_faked()
+
+    async def accept(self) -> tuple[trio.socket.SocketType, object]:
+        """Not faked: raises ``EOPNOTSUPP``."""
+        await trio.lowlevel.checkpoint()
+        raise _not_faked()
+
+    async def sendto(self, data: object, *args: object) -> int:
+        """Not faked: raises ``EOPNOTSUPP`` (a dialed UDP conn's ``send`` is faked)."""
+        await trio.lowlevel.checkpoint()
+        raise _not_faked()
+
+    async def recvfrom(self, bufsize: int, flags: int = 0, /) -> tuple[bytes, object]:
+        """Not faked: raises ``EOPNOTSUPP`` (a dialed UDP conn's ``receive`` is faked)."""
+        await trio.lowlevel.checkpoint()
+        raise _not_faked()
+
     def _check_open(self) -> None:
         if self.closed:
             raise OSError(_errno.EBADF, os.strerror(_errno.EBADF))
@@ -306,6 +326,10 @@ class FakeSocket(trio.socket.SocketType):
         self._check_open()
         if self._peer is None:
             raise OSError(_errno.ENOTCONN, os.strerror(_errno.ENOTCONN))
+
+
+def _not_faked() -> OSError:
+    return OSError(_errno.EOPNOTSUPP, os.strerror(_errno.EOPNOTSUPP))
 
 
 def _host_port(address: object) -> tuple[str, int]:

@@ -20,7 +20,8 @@ the way Trio's own ``open_tcp_stream`` tests do::
 :meth:`FakeNet.install` replaces Trio's socket factory (:func:`trio.socket.set_custom_socket_factory`)
 for the current :func:`trio.run`: while it is active, every ``trio.socket.socket()`` call for an
 IP family returns a :class:`FakeSocket`. Unix-domain sockets stay real. Nothing ever leaves the
-process.
+process. Only dialing is faked: listening, accepting and unconnected ``sendto``/``recvfrom`` on
+a fake socket raise ``OSError(EOPNOTSUPP)``.
 
 A connected fake socket talks to an in-memory echo peer: what you send comes back, and after
 ``send_eof()`` the peer closes too. That is enough for code that writes a request and reads a
@@ -56,6 +57,7 @@ from ._fakesocket import (
     SocketFactory,
     address_key,
 )
+from ._packetconn import PacketConn
 from ._public import claim_names
 from ._resolver import Resolver
 
@@ -135,7 +137,7 @@ class FakeNet:
             times.setdefault(c.ip, c.start)
         return times
 
-    def check(self, *in_use: trio.SocketStream | trio.socket.SocketType) -> None:
+    def check(self, *in_use: trio.SocketStream | PacketConn | trio.socket.SocketType) -> None:
         """Assert that every fake socket was closed, except those in *in_use* (still open).
 
         Call it after the code under test is done: a socket left open is a leak, for example a
@@ -145,9 +147,9 @@ class FakeNet:
             AssertionError: listing the sockets left open, or an *in_use* one that is closed
                 or not from this network.
         """
-        keep = {id(s.socket if isinstance(s, trio.SocketStream) else s) for s in in_use}
-        for s in in_use:
-            sock = s.socket if isinstance(s, trio.SocketStream) else s
+        socks = [s.socket if isinstance(s, trio.SocketStream | PacketConn) else s for s in in_use]
+        keep = {id(sock) for sock in socks}
+        for sock in socks:
             if not any(sock is f for f in self.sockets):
                 raise AssertionError(f"{sock!r} is not a socket of this FakeNet")
             if sock.fileno() == -1:
@@ -208,7 +210,7 @@ class FakeResolver(Resolver):
             await trio.lowlevel.checkpoint()
             raise DNSError("no such host", host, is_not_found=True)
         ips, delay = entry
-        await _sleep(delay)
+        await trio.sleep(delay)  # math.inf: until cancelled
         if network in ("ip4", "ip6"):
             ips = [a for a in ips if (a.ip is not None and a.ip.version == 4) == (network == "ip4")]
         if not ips:
@@ -223,12 +225,6 @@ class FakeResolver(Resolver):
         """The port of *service* from ``/etc/services`` and Go's built-in table."""
         await trio.lowlevel.checkpoint()
         return lookup_port_static(network, service)
-
-
-async def _sleep(delay: float) -> None:
-    if delay == math.inf:
-        await trio.sleep_forever()
-    await trio.sleep(delay)
 
 
 def _name_key(name: str) -> str:
