@@ -363,6 +363,7 @@ def test_listen_keeps_accepting_when_out_of_descriptors() -> None:
         with socket.create_connection(("127.0.0.1", port)):
             while "accepted" not in (line := proc.stderr.readline()):
                 assert line, "the command died after the descriptors were freed"
+        assert re.fullmatch(r"accepted 127\.0\.0\.1:\d+\n", line), line  # Go's address form
         assert proc.poll() is None
     finally:
         for client in clients:

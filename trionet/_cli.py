@@ -29,7 +29,8 @@ from . import trace
 from ._dial import Dialer
 from ._errors import AddrError, OpError, UnknownNetworkError
 from ._listen import ListenConfig
-from ._packetconn import PacketConn
+from ._network import parse_network
+from ._packetconn import PacketConn, addr_from_sockaddr
 from ._resolver import Resolver, default_resolver
 from ._timeline import render
 
@@ -268,7 +269,12 @@ async def _listen(args: argparse.Namespace) -> int:
 
 async def _handle(conn: trio.SocketStream | PacketConn, echo: bool) -> None:
     async with conn:
-        peer = conn.remote_addr if isinstance(conn, PacketConn) else conn.socket.getpeername()
+        if isinstance(conn, PacketConn):
+            peer = conn.remote_addr
+        else:  # as Go prints a RemoteAddr: "127.0.0.1:40000", "[::1]:40000", a unix path
+            sock = conn.socket
+            net = parse_network("unix" if sock.family == socket.AF_UNIX else "tcp")
+            peer = addr_from_sockaddr(net, sock.family, sock.getpeername())
         print(f"accepted {peer}", file=sys.stderr, flush=True)
         try:
             while data := await (

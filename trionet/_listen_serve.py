@@ -53,6 +53,16 @@ async def serve(
     handler_nursery: trio.Nursery | None = None,
     task_status: trio.TaskStatus[Listener[PacketConn]] = trio.TASK_STATUS_IGNORED,
 ) -> NoReturn: ...
+@overload
+async def serve(
+    handler: Callable[[Any], Awaitable[object]],
+    network: str,
+    address: str,
+    *,
+    config: ListenConfig | None = None,
+    handler_nursery: trio.Nursery | None = None,
+    task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
+) -> NoReturn: ...
 
 
 async def serve(
