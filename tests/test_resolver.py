@@ -20,8 +20,7 @@ import trio.testing
 
 import trionet
 import trionet._resolver
-from trionet import DNSError, IPAddr, OpError, Resolver
-from trionet._resolver import MX, NS, SRV
+from trionet import MX, NS, SRV, DNSError, IPAddr, OpError, Resolver
 
 from .dnsfake import FakeDNS
 

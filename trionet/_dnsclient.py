@@ -105,7 +105,11 @@ class ExchangeError(Exception):
 
 
 class _Truncated(Exception):
-    pass
+    """Our reply, with TC set; *msg* is its parse, None when only the header parsed."""
+
+    def __init__(self, msg: dns.message.Message | None) -> None:
+        super().__init__()
+        self.msg = msg
 
 
 class _Query(NamedTuple):
@@ -194,12 +198,12 @@ def _match(data: bytes, query: _Query) -> dns.message.Message | None:
         if head is None or not _is_answer(data, head, query):
             return None
         if head.flags & dns.flags.TC:
-            raise _Truncated from None
+            raise _Truncated(None) from None
         raise ExchangeError(ERR_CANNOT_UNMARSHAL) from None
     if not _is_answer(data, msg, query):
         return None
     if msg.flags & dns.flags.TC:
-        raise _Truncated
+        raise _Truncated(msg)
     return msg
 
 
@@ -310,11 +314,10 @@ async def _tcp_round_trip(server: Server, query: _Query) -> dns.message.Message:
             raise _socket_error("read", "tcp", sock, server, _stream_error(exc)) from None
     try:
         msg = _match(data, query)
-    except _Truncated:
-        try:  # Go returns a truncated TCP answer as it is
-            return dns.message.from_wire(data, ignore_trailing=True)
-        except (dns.exception.DNSException, ValueError):
+    except _Truncated as truncated:  # Go returns a truncated TCP answer as it is
+        if truncated.msg is None:
             raise ExchangeError(ERR_CANNOT_UNMARSHAL) from None
+        return truncated.msg
     if msg is None:
         # Go: over TCP, a reply that parses but answers something else is an invalid response.
         raise ExchangeError(ERR_INVALID_RESPONSE if _head(data) is not None else ERR_CANNOT_UNMARSHAL)

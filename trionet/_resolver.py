@@ -29,10 +29,10 @@ from ._dnsconfig import DNSConfig, ResolvConf, is_domain_name
 from ._errors import ERR_NO_SUCH_HOST, DNSError, UnknownNetworkError
 from ._hosts import HostsFile
 from ._network import parse_network
-from ._records import MX as MX, NS as NS, SRV as SRV, answer_rdatas, rdatas_of, sort_srv
+from ._records import MX, NS, SRV, answer_rdatas, rdatas_of, sort_srv
 from ._syslookup import sort_addrs, system_lookup_addr, system_lookup_cname, system_lookup_ip
 
-__all__ = ["MX", "NS", "SRV", "Resolver", "default_resolver"]
+__all__ = ["Resolver", "default_resolver"]
 
 _MALFORMED: Final = "DNS response contained records which contain invalid names"
 _SYSTEM_FILES: Final = ("/etc/hosts", "/etc/resolv.conf")
