@@ -8,6 +8,7 @@ NOERROR/NODATA; an unknown name gets NXDOMAIN. Per-name behaviours (``fake.behav
 
 ``servfail`` / ``refused``  that rcode
 ``truncate``               UDP: TC=1 and no answer; TCP: the full answer
+``truncate-tcp``           as ``truncate``, but the TCP answer has TC=1 too (go.dev/issue/64896)
 ``silent``                 no reply at all
 ``slow``                   the answer after ``fake.delay`` seconds
 ``garbage``                only garbage bytes (UDP)
@@ -161,7 +162,7 @@ class FakeDNS:
             self.spoofs_sent += 1
             await trio.sleep(0.01)  # let the spoofed datagram arrive first
         resp = self._answer(query, how)
-        if how == "truncate":
+        if how in ("truncate", "truncate-tcp"):
             resp = dns.message.make_response(query)
             resp.flags |= dns.flags.TC | dns.flags.RA
         await sock.sendto(resp.to_wire(max_size=65535), peer)
@@ -187,7 +188,10 @@ class FakeDNS:
                     await trio.sleep_forever()
                 if how == "slow":
                     await trio.sleep(self.delay)
-                wire = self._answer(query, "" if how == "truncate" else how).to_wire()
+                resp = self._answer(query, "" if how in ("truncate", "truncate-tcp") else how)
+                if how == "truncate-tcp":
+                    resp.flags |= dns.flags.TC
+                wire = resp.to_wire()
                 await stream.send_all(len(wire).to_bytes(2, "big") + wire)
 
     async def serve(self, *, task_status: trio.TaskStatus[FakeDNS] = trio.TASK_STATUS_IGNORED) -> None:

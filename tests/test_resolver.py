@@ -322,6 +322,13 @@ async def test_truncation_retries_over_tcp(make: MakeResolver, fake: FakeDNS) ->
     assert fake.queries == [("udp", "big.test.", "A"), ("tcp", "big.test.", "A")]
 
 
+async def test_a_truncated_tcp_answer_is_used_as_it_is(make: MakeResolver, fake: FakeDNS) -> None:
+    # Go (go.dev/issue/64896): TC over TCP is not retried anywhere; its records are the answer.
+    fake.behave("tc.test", "truncate-tcp").add("tc.test", "A", "10.4.1.1")
+    assert await make().lookup_ip_addr("tc.test.", network="ip4") == [IPAddr("10.4.1.1")]
+    assert fake.queries == [("udp", "tc.test.", "A"), ("tcp", "tc.test.", "A")]
+
+
 async def test_use_vc(make: MakeResolver, fake: FakeDNS) -> None:
     assert await make(conf="options use-vc\n").lookup_ip_addr("v4.test.", network="ip4") == [
         IPAddr("127.0.0.2")
