@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 
 import trio
+
+from trionet import join_host_port
 
 # Go's TestTCPConnKeepAliveConfigDialer and TestTCPConnKeepAliveConfigListener share this table:
 # (idle, interval, count) of an enabled KeepAliveConfig; 0 → Go's default, -1 → left untouched.
@@ -83,6 +86,12 @@ CONTROL_PACKET: Final = [
     ("udp6", "::1", "udp6"),
     ("unixgram", None, "unixgram"),
 ]
+
+
+def control_address(host: str | None, directory: Path) -> str:
+    """The listen address for a CONTROL_* row: a socket path in *directory* for unix rows
+    (*host* None), else *host* with port 0."""
+    return str(directory / "c.sock") if host is None else join_host_port(host, 0)
 
 
 def check_hop_limit(sock: socket.socket | trio.socket.SocketType, ctrl_network: str) -> None:

@@ -19,7 +19,7 @@ import trio.testing
 import trionet
 from trionet import Dialer, IPAddr, OpError, PacketConn, TCPAddr, UDPAddr, UnixAddr
 
-from .gotables import CONTROL_PACKET, CONTROL_STREAM, check_hop_limit, control_on_conn_setup
+from .gotables import CONTROL_PACKET, CONTROL_STREAM, check_hop_limit, control_address, control_on_conn_setup
 from .loopback import accept_message, needs_raw_sockets
 
 pytestmark = pytest.mark.loopback
@@ -317,8 +317,8 @@ async def test_unixgram_and_unixpacket_dials_are_packet_conns(tmp_path: Path) ->
 
 @pytest.mark.parametrize(("network", "host", "ctrl"), CONTROL_STREAM)
 async def test_dialer_control_stream(network: str, host: str | None, ctrl: str, tmp_path: Path) -> None:
-    listen_net = "unix" if network == "unix" else ("unixpacket" if network == "unixpacket" else "tcp")
-    address = str(tmp_path / "c.sock") if host is None else trionet.join_host_port(host, 0)
+    listen_net = network if host is None else "tcp"
+    address = control_address(host, tmp_path)
     async with await trionet.listen(listen_net, address) as ln:
         seen: list[tuple[str, str]] = []
         conn = await Dialer(control=control_on_conn_setup(seen)).dial(network, str(ln.addr))
@@ -332,7 +332,7 @@ async def test_dialer_control_stream(network: str, host: str | None, ctrl: str, 
 @pytest.mark.parametrize(("network", "host", "ctrl"), CONTROL_PACKET)
 async def test_dialer_control_packet(network: str, host: str | None, ctrl: str, tmp_path: Path) -> None:
     listen_net = "unixgram" if host is None else "udp"
-    address = str(tmp_path / "c.sock") if host is None else trionet.join_host_port(host, 0)
+    address = control_address(host, tmp_path)
     async with await trionet.listen_packet(listen_net, address) as server:
         seen: list[tuple[str, str]] = []
         async with await Dialer(control=control_on_conn_setup(seen)).dial(

@@ -32,6 +32,7 @@ from .gotables import (
     KEEPALIVE_CONFIGS,
     OS_KEEPALIVE,
     check_hop_limit,
+    control_address,
     control_on_conn_setup,
     expected_keepalive,
     keepalive_values,
@@ -356,16 +357,12 @@ CONTROL_STREAM_WILDCARD: list[tuple[str, str | None, str]] = [("tcp", "", "tcp6"
 CONTROL_PACKET_WILDCARD: list[tuple[str, str | None, str]] = [("udp", "", "udp6")]
 
 
-def _control_address(host: str | None, tmp_path: Path) -> str:
-    return str(tmp_path / "c.sock") if host is None else trionet.join_host_port(host, 0)
-
-
 @pytest.mark.parametrize(("network", "host", "ctrl"), CONTROL_STREAM + CONTROL_STREAM_WILDCARD)
 async def test_listen_config_control_stream(
     network: str, host: str | None, ctrl: str, tmp_path: Path
 ) -> None:
     seen: list[tuple[str, str]] = []
-    address = _control_address(host, tmp_path)
+    address = control_address(host, tmp_path)
     lc = ListenConfig(control=control_on_conn_setup(seen), multipath_tcp=False)
     async with await lc.listen(network, address) as ln:
         check_hop_limit(ln.socket, ctrl)
@@ -377,7 +374,7 @@ async def test_listen_config_control_packet(
     network: str, host: str | None, ctrl: str, tmp_path: Path
 ) -> None:
     seen: list[tuple[str, str]] = []
-    address = _control_address(host, tmp_path)
+    address = control_address(host, tmp_path)
     async with await ListenConfig(control=control_on_conn_setup(seen)).listen_packet(network, address) as pc:
         check_hop_limit(pc.socket, ctrl)
     assert seen == [(ctrl, address)]
