@@ -167,7 +167,8 @@ async def test_a_reset_connection_is_one_line_not_a_traceback(nursery: trio.Nurs
     async def reset(stream: trio.SocketStream) -> None:
         # SO_LINGER 0: close() sends RST, so the client's next receive fails with ECONNRESET.
         stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        await trio.sleep(0.1)  # let the client send its data and its EOF first
+        while await stream.receive_some():  # the client's data, then its EOF (send_eof)
+            pass
         stream.socket.close()
 
     nursery.start_soon(trio.serve_listeners, reset, [listener])
