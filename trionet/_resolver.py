@@ -17,7 +17,9 @@ import random
 from typing import Final
 
 import dns.message
+import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.IN.HTTPS
 import dns.reversename
 import trio
 
@@ -433,6 +435,39 @@ class Resolver:
         msg = await self._query(name, dns.rdatatype.TXT)
         return [
             b"".join(rd.strings).decode("utf-8", "replace") for rd in answer_rdatas(msg, dns.rdatatype.TXT)
+        ]
+
+    async def _lookup_https(self, name: str) -> list[dns.rdtypes.IN.HTTPS.HTTPS]:
+        """The HTTPS records (RFC 9460, type 65) of *name*, for the Happy Eyeballs v3 strategy.
+
+        Asked through the pure resolver's servers, search list and timeouts, as SRV is (Go has
+        no HTTPS lookup yet; its pure path is the only one that can ask for this type). Records
+        of another class or type in the answer are ignored. Not public: the strategy is the only
+        caller.
+
+        Returns:
+            The records in answer order; an empty list for NXDOMAIN, NODATA, a name that is not
+            a domain name, and when *prefer_python* is False (``getaddrinfo`` cannot ask for
+            HTTPS records, and the caller then goes on without them).
+
+        Raises:
+            DNSError: any other failure (timeout, SERVFAIL, a lame or broken reply).
+        """
+        if self.prefer_python is False:
+            await trio.lowlevel.checkpoint()
+            return []
+        try:
+            msg = await self._query(name, dns.rdatatype.HTTPS)
+        except DNSError as exc:
+            if exc.is_not_found:
+                return []
+            raise
+        return [
+            rd
+            for rrset in msg.answer
+            if rrset.rdtype == dns.rdatatype.HTTPS and rrset.rdclass == dns.rdataclass.IN
+            for rd in rdatas_of(rrset)
+            if isinstance(rd, dns.rdtypes.IN.HTTPS.HTTPS)
         ]
 
     async def lookup_addr(self, addr: str) -> list[str]:
