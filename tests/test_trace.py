@@ -33,6 +33,7 @@ async def test_fast_fallback_events(autojump_clock: trio.testing.MockClock) -> N
         ("DialStart", 0.0),
         ("ResolveStart", 0.0),
         ("ResolveDone", 0.01),
+        ("DelayStart", 0.01),  # the fallback timer starts with the race
         ("AttemptStart", 0.01),
         ("AttemptStart", 0.01 + 0.3),
         ("AttemptDone", 0.01 + 0.3),
@@ -40,7 +41,9 @@ async def test_fast_fallback_events(autojump_clock: trio.testing.MockClock) -> N
         ("DialDone", 0.01 + 0.3),
     ]
     assert len({e.dial for e in events}) == 1
-    start, _, resolved, primary, fallback, won, lost, done = events
+    start, _, resolved, delay, primary, fallback, won, lost, done = events
+    assert isinstance(delay, trace.DelayStart)
+    assert (delay.name, delay.delay) == ("fallback delay", 0.3)
     assert isinstance(start, trace.DialStart)
     assert (start.network, start.address, start.own_deadline, start.deadline) == (
         "tcp",

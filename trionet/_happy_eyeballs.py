@@ -33,7 +33,7 @@ from typing import Generic, Protocol, TypeVar
 import trio
 
 from ._deadline import partial_deadline
-from .trace import AttemptDone, AttemptStart, LoserClosed, Role, Tracer
+from .trace import AttemptDone, AttemptStart, DelayStart, LoserClosed, Role, Tracer
 
 if sys.version_info < (3, 11):  # pragma: no cover - exercised by the 3.10 nox session
     from exceptiongroup import BaseExceptionGroup
@@ -152,6 +152,11 @@ class Race(Generic[A, C]):
                 if self._tracer is not None:
                     self._emit_loser(result[1], role)
 
+        tracer = self._tracer
+        if tracer is not None:  # the fallback timer starts with the race (Go's fallbackTimer)
+            tracer.emit(
+                DelayStart(time=trio.current_time(), dial=tracer.dial, name="fallback delay", delay=delay)
+            )
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(racer, "primary", primaries)

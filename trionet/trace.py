@@ -33,6 +33,7 @@ from typing import Final, Literal, cast
 __all__ = [
     "AttemptDone",
     "AttemptStart",
+    "DelayStart",
     "DialDone",
     "DialStart",
     "Event",
@@ -42,6 +43,7 @@ __all__ = [
     "Role",
     "collect",
     "observe",
+    "render_svg",
 ]
 
 #: Which racer made an attempt: the primary address family or the fallback one.
@@ -198,6 +200,23 @@ class AttemptDone(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DelayStart(Event):
+    """A configured delay began counting: unless something earlier makes it moot, the dial acts
+    at ``time + delay`` (the fallback racer starts when the fallback delay ends).
+
+    Attributes:
+        name: which delay, in words: ``"fallback delay"``.
+        delay: its length in seconds (0 or more).
+    """
+
+    name: str
+    delay: float
+
+    def describe(self) -> str:
+        return f"{self.name} of {self.delay * 1000:g} ms started"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LoserClosed(Event):
     """A racer connected after another had already won; its connection was closed unused.
 
@@ -283,3 +302,6 @@ def start() -> Tracer | None:
     if not observers and not log:
         return None
     return Tracer(next(_dial_ids), observers, log)
+
+
+from ._svg import render_svg as render_svg  # noqa: E402  (after the events: _svg imports them)
