@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from trionet import IPAddr
-from trionet._addrselect import (
+from trionet._resolver._addrselect import (
     POLICY_TABLE,
     SCOPE_ADMIN_LOCAL,
     SCOPE_GLOBAL,

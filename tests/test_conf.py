@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trionet._conf import (
+from trionet._resolver._conf import (
     NSSConf,
     NSSCriterion,
     NSSSource,
@@ -20,7 +20,7 @@ from trionet._conf import (
     parse_nss_conf,
     read_nss_conf,
 )
-from trionet._dnsconfig import DEFAULT_NS, DNSConfig
+from trionet._resolver._dnsconfig import DEFAULT_NS, DNSConfig
 
 
 # -- nsswitch.conf (Go's nss.go, nss_test.go) ---------------------------------------------------

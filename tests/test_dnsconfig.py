@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trionet._dnsconfig import (
+from trionet._resolver._dnsconfig import (
     DEFAULT_NS,
     DNSConfig,
     ResolvConf,

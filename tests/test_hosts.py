@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trionet._hosts import CACHE_MAX_AGE, HostsFile, abs_domain_name, parse_hosts
+from trionet._resolver._hosts import CACHE_MAX_AGE, HostsFile, abs_domain_name, parse_hosts
 
 # Go's testdata/hosts, verbatim.
 GO_HOSTS = """\

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from trionet._records import SRV, sort_srv
+from trionet._resolver._records import SRV, sort_srv
 
 
 @pytest.fixture(autouse=True)

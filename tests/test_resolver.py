@@ -568,7 +568,7 @@ def test_query_wire_is_dnspythons_make_query(name: str, rdtype: str, trust_ad: b
     import dns.name
     import dns.rdatatype
 
-    from trionet._dnsclient import _template  # pyright: ignore[reportPrivateUsage]
+    from trionet._resolver._codec import _template  # pyright: ignore[reportPrivateUsage]
 
     qname, qtype = dns.name.from_text(name), dns.rdatatype.from_text(rdtype)
     query = dns.message.make_query(qname, qtype, use_edns=0, payload=1232, id=0)
@@ -600,30 +600,36 @@ async def test_dns_over_tcp_connect_refused(make: MakeResolver) -> None:
     assert not info.value.is_not_found
 
 
+class _NoIPv6Sockets(trio.abc.SocketFactory):
+    """Trio's socket factory hook: socket() fails for IPv6 as on a host without it."""
+
+    def socket(
+        self,
+        family: int | None = None,
+        type: int | None = None,  # noqa: A002 - trio.abc.SocketFactory's parameter name
+        proto: int | None = None,
+    ) -> Any:
+        if family == socket.AF_INET6:
+            raise OSError(errno.EAFNOSUPPORT, os.strerror(errno.EAFNOSUPPORT))
+        return trio.socket.from_stdlib_socket(socket.socket(family or socket.AF_INET, type or 0, proto or 0))
+
+
 @pytest.mark.parametrize("network", ["ip4", "ip"])
 async def test_socket_failure_is_a_dns_error_and_the_next_server_is_tried(
-    make: MakeResolver, fake: FakeDNS, monkeypatch: pytest.MonkeyPatch, network: str
+    make: MakeResolver, fake: FakeDNS, network: str
 ) -> None:
     # socket() itself fails (EMFILE; or no IPv6 for resolv.conf's default [::1]:53): Go's
     # tryOneName makes it a temporary DNSError and asks the next server, whatever the family.
-    import types
-
-    import trionet._dnsclient
-
-    def no_ipv6_socket(family: int, kind: int) -> socket.socket:
-        if family == socket.AF_INET6:
-            raise OSError(errno.EAFNOSUPPORT, os.strerror(errno.EAFNOSUPPORT))
-        return socket.socket(family, kind)
-
-    patched = types.ModuleType("socket")
-    patched.__dict__.update(socket.__dict__)
-    patched.socket = no_ipv6_socket  # type: ignore[attr-defined]
-    monkeypatch.setattr(trionet._dnsclient, "_stdlib_socket", patched)
-    r = make(conf="options timeout:1 attempts:1\n", servers=["[::1]:53", fake.address])
-    assert await r.lookup_ip_addr("v4.test.", network=network) == [IPAddr("127.0.0.2")]
-    r = make(conf="options timeout:1 attempts:1\n", servers=["[::1]:53"])
-    with pytest.raises(DNSError) as info:
-        await r.lookup_ip_addr("v4.test.", network=network)
+    # The resolver's sockets come from trio.socket.socket, so Trio's own hook stands in.
+    previous = trio.socket.set_custom_socket_factory(_NoIPv6Sockets())
+    try:
+        r = make(conf="options timeout:1 attempts:1\n", servers=["[::1]:53", fake.address])
+        assert await r.lookup_ip_addr("v4.test.", network=network) == [IPAddr("127.0.0.2")]
+        r = make(conf="options timeout:1 attempts:1\n", servers=["[::1]:53"])
+        with pytest.raises(DNSError) as info:
+            await r.lookup_ip_addr("v4.test.", network=network)
+    finally:
+        trio.socket.set_custom_socket_factory(previous)
     assert str(info.value) == (
         "lookup v4.test. on [::1]:53: dial udp [::1]:53: socket: address family not supported by protocol"
     )
@@ -834,29 +840,34 @@ async def test_system_path_cancel(
     assert _lookup_tasks() == []
 
 
-@pytest.fixture
-def system_files_resolver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Resolver]:
-    """A Resolver() that takes private copies of nsswitch.conf and resolv.conf for the system's
-    own (resolv.conf names only 127.0.0.1: a mistake stays on loopback)."""
-    nss_path, resolv_path = tmp_path / "nsswitch.conf", tmp_path / "resolv.conf"
-    monkeypatch.setattr(trionet._resolver, "_SYSTEM_NSSWITCH", str(nss_path))
-    monkeypatch.setattr(trionet._resolver, "_SYSTEM_FILES", ("/etc/hosts", str(resolv_path)))
+# What a Resolver() with the system's own files decides needs the system's own paths: the test
+# runs in a private mount namespace in which /etc/nsswitch.conf and /etc/resolv.conf are bind
+# mounts of files the test writes (resolv.conf names only 127.0.0.1: a mistake stays on
+# loopback). Nothing in trionet is patched.
+_SYSTEM_FILES_SCRIPT = r"""
+import os
+import sys
 
-    def factory(
-        nsswitch: str, resolv: str = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
-    ) -> Resolver:
-        nss_path.write_text(nsswitch)
-        resolv_path.write_text(resolv)
-        return Resolver(resolv_conf=str(resolv_path))
+import trio
 
-    return factory
+sys.path.insert(0, os.getcwd())
+from tests.test_resolver import SystemStub  # noqa: E402
+from trionet import IPAddr, Resolver  # noqa: E402
+
+NSS, RESOLV = sys.argv[1], sys.argv[2]
 
 
-async def test_conf_go_choice(
-    system_files_resolver: Callable[..., Resolver], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in ("LOCALDOMAIN", "RES_OPTIONS", "HOSTALIASES"):
-        monkeypatch.delenv(name, raising=False)
+def system_files_resolver(nsswitch, resolv="nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"):
+    # Written in place: the bind mounts show the same inodes at /etc/nsswitch.conf and
+    # /etc/resolv.conf.
+    with open(NSS, "w") as f:
+        f.write(nsswitch)
+    with open(RESOLV, "w") as f:
+        f.write(resolv)
+    return Resolver()
+
+
+async def conf_go_choice():
     r = system_files_resolver("hosts: files myhostname dns\n")
     assert r._order("x.test") == "files,dns"
     assert r._order("localhost") == "system"  # myhostname answers localhost: libc (Go)
@@ -865,24 +876,86 @@ async def test_conf_go_choice(
     r.prefer_python = True
     assert r._order("localhost") == "files,dns"  # PreferGo never picks libc
     r.prefer_python = None
-    monkeypatch.setenv("LOCALDOMAIN", "")
+    os.environ["LOCALDOMAIN"] = ""
     assert r._order("x.test") == "system"  # Go's preferCgo
-    monkeypatch.delenv("LOCALDOMAIN")
+    del os.environ["LOCALDOMAIN"]
     assert system_files_resolver("hosts: dns files\n")._order("x.test") == "dns,files"
     assert system_files_resolver("hosts: files dns\n", "options inet6\n")._order("x.test") == "system"
     r.hosts_file = "/tmp/elsewhere"  # private files: the pure path, files first
     assert r._order("localhost") == "files,dns"
 
 
-async def test_conf_go_choice_reaches_getaddrinfo(
-    system_files_resolver: Callable[..., Resolver], system: SystemStub, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in ("LOCALDOMAIN", "RES_OPTIONS", "HOSTALIASES"):
-        monkeypatch.delenv(name, raising=False)
+async def conf_go_choice_reaches_getaddrinfo():
+    system = SystemStub()
+    trio.socket.set_custom_hostname_resolver(system)
     r = system_files_resolver("hosts: files myhostname dns\n")
     assert await r.lookup_ip_addr("localhost") == [IPAddr("127.0.0.1"), IPAddr("::1")]
     assert await r.lookup_host("localhost") == ["127.0.0.1", "::1"]
     assert [c[1] for c in system.calls] == [b"localhost", b"localhost"]
+
+
+trio.run(globals()[sys.argv[3]])
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("case", ["conf_go_choice", "conf_go_choice_reaches_getaddrinfo"])
+def test_system_files_in_a_private_mount_namespace(tmp_path: Path, case: str) -> None:
+    import subprocess
+    import sys
+
+    if not Path("/etc/nsswitch.conf").exists() or not Path("/etc/resolv.conf").exists():
+        pytest.skip("needs /etc/nsswitch.conf and /etc/resolv.conf to bind-mount over")
+    nss, resolv = tmp_path / "nsswitch.conf", tmp_path / "resolv.conf"
+    nss.write_text("")
+    resolv.write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("LOCALDOMAIN", "RES_OPTIONS", "HOSTALIASES")}
+    mounts = 'mount --bind "$1" /etc/nsswitch.conf && mount --bind "$2" /etc/resolv.conf && exec "$3" -c "$4" "$1" "$2" "$5"'
+    try:
+        done = subprocess.run(
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "sh",
+                "-c",
+                mounts,
+                "sh",
+                str(nss),
+                str(resolv),
+                sys.executable,
+                _SYSTEM_FILES_SCRIPT,
+                case,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    except FileNotFoundError:
+        pytest.skip("unshare(1) is not installed")
+    if done.returncode != 0 and "unshare failed" in done.stderr:
+        pytest.skip(f"no private mount namespace here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+async def test_private_nsswitch_conf_orders_the_pure_path(make: MakeResolver, tmp_path: Path) -> None:
+    # A private nsswitch.conf is the resolver's own: its files/dns order counts, libc never
+    # (libc reads the system's file).
+    nss = tmp_path / "nsswitch.conf"
+    nss.write_text("hosts: dns files\n")
+    r = make(nsswitch_conf=str(nss))
+    assert r.nsswitch_conf == str(nss)
+    assert r._order("x.test") == "dns,files"
+    nss.write_text("hosts: files myhostname dns\n")
+    r.nsswitch_conf = str(nss)  # setting it forgets the parsed file
+    assert r._order("localhost") == "files,dns"  # myhostname would pick libc for the system's
+    assert "nsswitch_conf=" in repr(r)
+    assert "nsswitch_conf=" not in repr(make())
 
 
 # -- failures and cancellation ----------------------------------------------------------------

@@ -29,12 +29,17 @@ async def fake(nursery: trio.Nursery) -> FakeDNS:
 
 
 def _resolver(
-    tmp_path: Path, fake: FakeDNS, conf: str = "search test.\noptions timeout:1 attempts:1\n", **kw: bool
+    tmp_path: Path,
+    fake: FakeDNS,
+    conf: str = "search test.\noptions timeout:1 attempts:1\n",
+    prefer_python: bool | None = None,
 ) -> Resolver:
     rc, hf = tmp_path / "resolv.conf", tmp_path / "hosts"
     rc.write_text(conf)
     hf.write_text("")
-    return Resolver(nameservers=[fake.address], resolv_conf=str(rc), hosts_file=str(hf), **kw)
+    return Resolver(
+        nameservers=[fake.address], resolv_conf=str(rc), hosts_file=str(hf), prefer_python=prefer_python
+    )
 
 
 async def test_https_records_are_returned_in_answer_order(tmp_path: Path, fake: FakeDNS) -> None:

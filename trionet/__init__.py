@@ -30,9 +30,12 @@ from ._listener import Listener as Listener
 from ._network import Network as Network, parse_network as parse_network
 from ._packetconn import PacketConn as PacketConn
 from ._public import claim_names
-from ._records import MX as MX, NS as NS, SRV as SRV
-from ._resolver import Resolver as Resolver, default_resolver as default_resolver
-from ._resolver_funcs import (
+from ._resolver import (
+    MX as MX,
+    NS as NS,
+    SRV as SRV,
+    Resolver as Resolver,
+    default_resolver as default_resolver,
     lookup_addr as lookup_addr,
     lookup_cname as lookup_cname,
     lookup_host as lookup_host,

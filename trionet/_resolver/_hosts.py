@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Final
 
-from ._address import ip_text, parse_ip
+from .._address import ip_text, parse_ip
 
 __all__ = ["CACHE_MAX_AGE", "HostsFile", "HostsTable", "abs_domain_name", "parse_hosts"]
 

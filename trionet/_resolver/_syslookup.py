@@ -16,9 +16,9 @@ from typing import Any
 
 import trio
 
-from ._address import IP, IPAddr, parse_ip, sockaddr_for
+from .._address import IP, IPAddr, parse_ip, sockaddr_for
+from .._errors import ERR_NO_SUCH_HOST, DNSError
 from ._addrselect import sort_by_rfc6724
-from ._errors import ERR_NO_SUCH_HOST, DNSError
 
 __all__ = ["sort_addrs", "system_lookup_addr", "system_lookup_cname", "system_lookup_ip"]
 

@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Sequence
 from typing import Final, NamedTuple
 
-from ._address import IP, IPAddr
+from .._address import IP, IPAddr
 
 __all__ = [
     "POLICY_TABLE",

@@ -1,13 +1,12 @@
 """The resolver: Go's ``net.Resolver`` on Trio (``lookup.go``, ``dnsclient_unix.go``).
 
 What may live here: the :class:`Resolver` class, its configuration and every one of its lookups,
-which choose the path (:mod:`trionet._conf`), read the hosts file, ask DNS through
-:mod:`trionet._dnsclient` and decode the answers; and ``default_resolver``. The pure path reads
-the hosts file first, then asks DNS (A and AAAA concurrently in one nursery), and orders results
-by RFC 6724. Elsewhere: the system path and RFC 6724 sources (:mod:`trionet._syslookup`), the
-record types (:mod:`trionet._records`), and the module-level functions, which import this module
-(:mod:`trionet._resolver_funcs`). Timekeeping is Trio's: the per-query timeout is a cancel scope,
-and an enclosing scope's cancellation propagates as a bare :class:`trio.Cancelled`.
+which choose the path (:mod:`trionet._resolver._conf`), read the hosts file, ask DNS through
+:mod:`trionet._resolver._client` and decode the answers; and ``default_resolver``. The pure path
+reads the hosts file first, then asks DNS (A and AAAA concurrently), and orders results by
+RFC 6724. Elsewhere: the system path and RFC 6724 sources (:mod:`trionet._resolver._syslookup`),
+the record types (:mod:`trionet._resolver._records`), and the module-level functions, which
+import this module (:mod:`trionet._resolver._funcs`).
 """
 
 from __future__ import annotations
@@ -17,33 +16,31 @@ import random
 from typing import Final
 
 import dns.message
-import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.IN.HTTPS
 import dns.reversename
 import trio
 
-from ._address import IP, IPAddr, lookup_port_static, parse_ip
-from ._addrlist import resolve_addr_list
+from .._address import IP, IPAddr, lookup_port_static, parse_ip
+from .._addrlist import resolve_addr_list
+from .._errors import ERR_NO_SUCH_HOST, DNSError, UnknownNetworkError
+from .._network import parse_network
+from ._client import Asker, lookup, lookup_ip_dns
+from ._codec import answer_rdatas, rdatas_in
 from ._conf import NSSwitch, Order, env_prefers_libc, host_lookup_order
-from ._dnsclient import Server, do_shared, parse_server, try_one_name
 from ._dnsconfig import DNSConfig, ResolvConf, is_domain_name
-from ._errors import ERR_NO_SUCH_HOST, DNSError, UnknownNetworkError
 from ._hosts import HostsFile
-from ._network import parse_network
-from ._records import MX, NS, SRV, answer_rdatas, rdatas_of, sort_srv
+from ._records import MX, NS, SRV, sort_srv
+from ._singleflight import do_shared
 from ._syslookup import sort_addrs, system_lookup_addr, system_lookup_cname, system_lookup_ip
+from ._transport import Exchange, Server, SocketExchange, parse_server
 
 __all__ = ["Resolver", "default_resolver"]
 
 _MALFORMED: Final = "DNS response contained records which contain invalid names"
 _SYSTEM_FILES: Final = ("/etc/hosts", "/etc/resolv.conf")
-_SYSTEM_NSSWITCH: Final = "/etc/nsswitch.conf"
-
-
-def _renamed(err: DNSError, name: str) -> DNSError:
-    """Go sets ``err.Name = name``: report the name asked, not the search-list FQDN tried."""
-    return DNSError(err.err, name, err.server, err.is_timeout, err.is_temporary, err.is_not_found)
+SYSTEM_NSSWITCH: Final = "/etc/nsswitch.conf"
+_SOCKETS: Final = SocketExchange()
 
 
 class Resolver:
@@ -69,6 +66,14 @@ class Resolver:
         resolv_conf: path of the resolver configuration; read on first use, not before.
         hosts_file: path of the hosts file, consulted before or after DNS as nsswitch.conf's
             ``hosts:`` line says (before it with private files); read on first use.
+        nsswitch_conf: path of the name service switch configuration, whose ``hosts:`` line
+            orders the hosts file and DNS and may ask for libc (Go's ``conf.go``); read on first
+            use. Another path than the system's is applied by the pure path only (libc reads
+            the system's file): its ``files``/``dns`` order counts, never a choice of libc.
+        exchange: the UDP and TCP round trips of the pure path; None: real sockets
+            (:func:`trio.socket.socket`). An object with the ``udp`` and ``tcp`` methods of
+            ``trionet._resolver.Exchange``: a seam for tests that script a server's replies
+            without sockets (see :doc:`resolver`); its shape may change between releases.
 
     Raises:
         ValueError: a nameserver that is not ``IP`` or ``IP:port``.
@@ -82,13 +87,16 @@ class Resolver:
         nameservers: list[str] | None = None,
         resolv_conf: str = "/etc/resolv.conf",
         hosts_file: str = "/etc/hosts",
+        nsswitch_conf: str = SYSTEM_NSSWITCH,
+        exchange: Exchange | None = None,
     ) -> None:
         self.prefer_python = prefer_python
         self.strict_errors = strict_errors
         self.nameservers = nameservers
         self.resolv_conf = resolv_conf
         self.hosts_file = hosts_file
-        self._nss = NSSwitch(_SYSTEM_NSSWITCH)
+        self.nsswitch_conf = nsswitch_conf
+        self._exchange: Exchange = _SOCKETS if exchange is None else exchange
 
     @property
     def nameservers(self) -> list[str] | None:
@@ -123,29 +131,49 @@ class Resolver:
     def hosts_file(self, path: str) -> None:
         self._hosts_cache = HostsFile(path)
 
+    @property
+    def nsswitch_conf(self) -> str:
+        """The nsswitch.conf path. Settable; setting it forgets the parsed file."""
+        return self._nss.path
+
+    @nsswitch_conf.setter
+    def nsswitch_conf(self, path: str) -> None:
+        self._nss = NSSwitch(path)
+
     def __repr__(self) -> str:
+        nss = "" if self.nsswitch_conf == SYSTEM_NSSWITCH else f", nsswitch_conf={self.nsswitch_conf!r}"
         return (
             f"Resolver(prefer_python={self.prefer_python!r}, strict_errors={self.strict_errors!r}, "
             f"nameservers={self.nameservers!r}, resolv_conf={self.resolv_conf!r}, "
-            f"hosts_file={self.hosts_file!r})"
+            f"hosts_file={self.hosts_file!r}{nss})"
         )
 
     # -- configuration -----------------------------------------------------------------------
     def _config(self) -> DNSConfig:
         return self._resolv.get(trio.current_time())
 
+    def _asker(self) -> Asker:
+        """What this lookup asks DNS with; resolv.conf is looked at (at most every 5 s) now."""
+        conf = self._config()
+        servers: list[Server] = self._servers or [parse_server(s) for s in conf.servers]
+        return Asker(conf, servers, self._exchange, self.strict_errors)
+
     def _order(self, name: str) -> Order:
         """Go's ``hostLookupOrder`` (*name* ``""``: ``addrLookupOrder``); see docs/resolver.rst."""
         if self.prefer_python is False:
             return "system"
-        if (self.hosts_file, self.resolv_conf) != _SYSTEM_FILES or self._servers is not None:
+        private_nss = self.nsswitch_conf != SYSTEM_NSSWITCH
+        if not private_nss and (
+            (self.hosts_file, self.resolv_conf) != _SYSTEM_FILES or self._servers is not None
+        ):
             return "files,dns"  # private files or servers: libc could not honour them
         now = trio.current_time()
         return host_lookup_order(
             name,
             self._resolv.get(now),
             self._nss.get(now),
-            prefer_go=bool(self.prefer_python),
+            # libc would read the system's nsswitch.conf, not this one: the pure path only.
+            prefer_go=bool(self.prefer_python) or private_nss,
             prefer_libc=env_prefers_libc(os.environ),
         )
 
@@ -154,35 +182,7 @@ class Resolver:
 
     async def _query(self, name: str, qtype: dns.rdatatype.RdataType) -> dns.message.Message:
         """Go's ``Resolver.lookup``: the name list, first success wins."""
-        if not is_domain_name(name):
-            raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
-        conf = self._config()
-        last: DNSError | None = None
-        for fqdn in conf.name_list(name):
-            try:
-                return await self._try_one_name(conf, fqdn, qtype)
-            except DNSError as exc:  # noqa: PERF203 - one try per search-list name
-                last = exc
-                if exc.temporary and self.strict_errors:
-                    break
-        if last is None:
-            raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
-        raise _renamed(last, name)
-
-    async def _try_one_name(
-        self, conf: DNSConfig, fqdn: str, qtype: dns.rdatatype.RdataType
-    ) -> dns.message.Message:
-        servers: list[Server] = self._servers or [parse_server(s) for s in conf.servers]
-        return await try_one_name(
-            servers,
-            conf.server_offset(),
-            conf.attempts,
-            conf.timeout,
-            conf.use_tcp,
-            conf.trust_ad,
-            fqdn,
-            qtype,
-        )
+        return await lookup(self._asker(), name, qtype)
 
     # -- addresses ---------------------------------------------------------------------------
     async def lookup_ip_addr(self, host: str, *, network: str = "ip") -> list[IPAddr]:
@@ -233,38 +233,7 @@ class Resolver:
                 raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
         if not is_domain_name(name):
             raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
-        conf = self._config()
-        qtypes = [dns.rdatatype.A, dns.rdatatype.AAAA]
-        if network[-1:] == "4":
-            qtypes = [dns.rdatatype.A]
-        elif network[-1:] == "6":
-            qtypes = [dns.rdatatype.AAAA]
-        elif network == "CNAME":
-            qtypes.append(dns.rdatatype.CNAME)
-        addrs = list[IPAddr]()
-        cname = ""
-        last: DNSError | None = None
-        for fqdn in conf.name_list(name):
-            results = await self._ask_all(conf, fqdn, qtypes)
-            strict_hit = False
-            for result in results:
-                if isinstance(result, DNSError):
-                    if result.temporary and self.strict_errors:
-                        strict_hit, last = True, result
-                    elif last is None or fqdn == name + ".":
-                        last = result
-                    continue
-                for rrset in result.answer:
-                    if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-                        addrs.extend(IPAddr(str(rd.address)) for rd in rdatas_of(rrset))
-                        cname = cname or rrset.name.to_text()
-                    elif rrset.rdtype == dns.rdatatype.CNAME and not cname:
-                        cname = str(rdatas_of(rrset)[0].target.to_text())
-            if strict_hit:
-                addrs = []
-                break
-            if addrs or (network == "CNAME" and cname):
-                break
+        addrs, cname, last = await lookup_ip_dns(self._asker(), network, name)
         addrs = sort_addrs(addrs)
         if not addrs and not (network == "CNAME" and cname):
             if order == "dns,files":
@@ -272,33 +241,9 @@ class Resolver:
                 if found:
                     return found, canonical
             if last is not None:
-                raise _renamed(last, name)
+                raise last
             raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
         return addrs, cname
-
-    async def _ask_all(
-        self, conf: DNSConfig, fqdn: str, qtypes: list[dns.rdatatype.RdataType]
-    ) -> list[dns.message.Message | DNSError]:
-        """Each query type for *fqdn*: concurrently in a nursery, or in turn with single-request."""
-        results: list[dns.message.Message | DNSError] = [DNSError("unreachable", fqdn)] * len(qtypes)
-
-        async def ask(i: int) -> None:
-            try:
-                results[i] = await self._try_one_name(conf, fqdn, qtypes[i])
-            except DNSError as exc:
-                results[i] = exc
-
-        if conf.single_request or len(qtypes) == 1:
-            for i in range(len(qtypes)):
-                await ask(i)
-        else:
-            async with trio.open_nursery() as nursery:
-                # The first question is asked from the nursery's body, the others from child
-                # tasks: all are in flight together, with one task fewer to start.
-                for i in range(1, len(qtypes)):
-                    nursery.start_soon(ask, i)
-                await ask(0)
-        return results
 
     def _files_addrs(self, name: str) -> tuple[list[IPAddr], str]:
         """Go's ``goLookupIPFiles``: hosts-file addresses, RFC 6724 ordered, and the canonical name."""
@@ -387,11 +332,10 @@ class Resolver:
         msg = await self._query(target, dns.rdatatype.SRV)
         cname, srvs = "", list[SRV]()
         for rrset in msg.answer:
-            if rrset.rdtype == dns.rdatatype.SRV:
-                cname = cname or rrset.name.to_text()
-                srvs.extend(
-                    SRV(str(rd.target.to_text()), rd.port, rd.priority, rd.weight) for rd in rdatas_of(rrset)
-                )
+            found = rdatas_in(rrset) if rrset.rdtype == dns.rdatatype.SRV else []
+            if found:
+                cname = cname or str(rrset.name.to_text())
+                srvs.extend(SRV(str(rd.target.to_text()), rd.port, rd.priority, rd.weight) for rd in found)
         if cname and not is_domain_name(cname):
             raise DNSError("SRV header name is invalid", name)  # Go's LookupSRV
         if not all(is_domain_name(s.target) for s in srvs):
@@ -462,13 +406,7 @@ class Resolver:
             if exc.is_not_found:
                 return []
             raise
-        return [
-            rd
-            for rrset in msg.answer
-            if rrset.rdtype == dns.rdatatype.HTTPS and rrset.rdclass == dns.rdataclass.IN
-            for rd in rdatas_of(rrset)
-            if isinstance(rd, dns.rdtypes.IN.HTTPS.HTTPS)
-        ]
+        return answer_rdatas(msg, dns.rdatatype.HTTPS)
 
     async def lookup_addr(self, addr: str) -> list[str]:
         """Names for the IP literal *addr*: the hosts file and PTR records (rooted names), in the

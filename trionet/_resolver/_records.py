@@ -1,22 +1,17 @@
-"""The DNS records the resolver returns (SRV, MX, NS), and reading rdatas out of answers.
+"""The DNS records the resolver returns (SRV, MX, NS).
 
-What may live here: the record value types (Go's ``net.SRV``, ``net.MX``, ``net.NS``), typed
-access to dnspython's rdatas (whose fields are set dynamically, so untyped), and the order Go
-gives SRV records (``byPriorityWeight.sort``, RFC 2782). No I/O and no trio: sending the queries
-and choosing what to ask is :mod:`trionet._resolver`'s job.
+What may live here: the record value types (Go's ``net.SRV``, ``net.MX``, ``net.NS``) and the
+order Go gives SRV records (``byPriorityWeight.sort``, RFC 2782). No I/O and no trio: reading
+records out of a reply is :mod:`trionet._resolver._codec`'s job, sending the queries and
+choosing what to ask :mod:`trionet._resolver._resolver`'s.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
 
-import dns.message
-import dns.rdatatype
-import dns.rrset
-
-__all__ = ["MX", "NS", "SRV", "answer_rdatas", "rdatas_of", "sort_srv"]
+__all__ = ["MX", "NS", "SRV", "sort_srv"]
 
 
 @dataclass(frozen=True)
@@ -42,16 +37,6 @@ class NS:
     """One NS record (Go's ``net.NS``)."""
 
     host: str
-
-
-def rdatas_of(rrset: dns.rrset.RRset) -> list[Any]:
-    """The rdatas of *rrset*; dnspython's rdata classes set their fields dynamically (untyped)."""
-    return list(rrset)
-
-
-def answer_rdatas(msg: dns.message.Message, rdtype: dns.rdatatype.RdataType) -> list[Any]:
-    """Every rdata of type *rdtype* in the answer section."""
-    return [rd for rrset in msg.answer if rrset.rdtype == rdtype for rd in rdatas_of(rrset)]
 
 
 def sort_srv(srvs: list[SRV]) -> list[SRV]:

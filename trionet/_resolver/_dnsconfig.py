@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Generic, Protocol, TypeVar
 
-from ._address import join_host_port, parse_ip
+from .._address import join_host_port, parse_ip
 
 __all__ = [
     "DEFAULT_NS",

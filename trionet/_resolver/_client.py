@@ -1,0 +1,233 @@
+"""The pure resolver's questions to DNS (Go's ``dnsclient_unix.go``: ``Resolver.exchange``,
+``tryOneName``, ``Resolver.lookup`` and the DNS half of ``goLookupIPCNAMEOrder``).
+
+What may live here: the order in which names, servers and transports are tried, the per-exchange
+timeout, and turning replies into addresses or :class:`~trionet.DNSError`. Every round trip goes
+through an :class:`~trionet._resolver._transport.Exchange`; messages are
+:mod:`trionet._resolver._codec`'s. The hosts file, nsswitch order and RFC 6724 sorting are the
+resolver's (:mod:`trionet._resolver._resolver`). Timekeeping is Trio's: the per-exchange timeout
+is a cancel scope, and only *its* expiry becomes ``i/o timeout``; an enclosing scope's
+cancellation propagates as a bare :class:`trio.Cancelled`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import trio
+
+from .._address import IPAddr
+from .._errors import ERR_NO_SUCH_HOST, DNSError
+from ._codec import ExchangeError, Truncated, check_header, make_query, rdatas_in
+from ._dnsconfig import DNSConfig, is_domain_name
+from ._transport import Exchange, Server
+
+__all__ = ["Asker", "exchange", "lookup", "lookup_ip_dns", "renamed", "try_one_name"]
+
+_ADDRESS_TYPES: Final = (dns.rdatatype.A, dns.rdatatype.AAAA)
+
+
+def renamed(err: DNSError, name: str) -> DNSError:
+    """Go sets ``err.Name = name``: report the name asked, not the search-list FQDN tried."""
+    return DNSError(err.err, name, err.server, err.is_timeout, err.is_temporary, err.is_not_found)
+
+
+@dataclass(frozen=True)
+class Asker:
+    """What one lookup asks DNS with: resolv.conf's settings, the servers (resolv.conf's or the
+    resolver's own), the transport, and Go's ``StrictErrors``."""
+
+    conf: DNSConfig
+    servers: Sequence[Server]
+    exchange: Exchange
+    strict_errors: bool
+
+
+async def exchange(
+    transport: Exchange,
+    server: Server,
+    qname: dns.name.Name,
+    rdtype: dns.rdatatype.RdataType,
+    timeout: float,
+    use_tcp: bool,
+    trust_ad: bool,
+) -> dns.message.Message:
+    """Go's ``Resolver.exchange``: one question to one server, UDP then TCP on truncation.
+
+    Raises:
+        ExchangeError: a socket error, an unparsable or mismatched TCP answer, or ``i/o timeout``
+            when *timeout* (seconds, per transport) expires.
+    """
+    query = make_query(qname, rdtype, trust_ad)
+    for proto in ("tcp",) if use_tcp else ("udp", "tcp"):
+        with trio.move_on_after(timeout) as scope:
+            try:
+                if proto == "udp":
+                    return await transport.udp(server, query.wire, query.match)
+                return query.match_stream(await transport.tcp(server, query.wire))
+            except Truncated:
+                continue
+        if scope.cancelled_caught:
+            raise ExchangeError("i/o timeout", temporary=True, timeout=True)
+    raise ExchangeError("no answer from DNS server")  # pragma: no cover - TCP never truncates here
+
+
+@functools.lru_cache(maxsize=512)
+def _name(text: str) -> dns.name.Name:
+    return dns.name.from_text(text)
+
+
+async def try_one_name(asker: Asker, name: str, qtype: dns.rdatatype.RdataType) -> dns.message.Message:
+    """Go's ``tryOneName``: ask each server in turn, ``attempts`` rounds; the first answer.
+
+    NXDOMAIN or NODATA from any server ends the search at once (``is_not_found``); SERVFAIL is
+    ``server misbehaving`` (``is_temporary``) and tries the next server; no answer in time is
+    ``i/o timeout`` (``is_timeout``).
+
+    Raises:
+        DNSError: the last server's failure, named *name* and that server.
+    """
+    if len(name) > 254:  # what conf.name_list lets through; keeps _name's cache keys short
+        raise DNSError("cannot marshal DNS message", name)
+    try:
+        qname = _name(name)
+    except dns.exception.DNSException:
+        raise DNSError("cannot marshal DNS message", name) from None
+    conf, servers = asker.conf, asker.servers
+    offset = conf.server_offset()
+    last: DNSError | None = None
+    for _ in range(conf.attempts):
+        for j in range(len(servers)):
+            server = servers[(offset + j) % len(servers)]
+            try:
+                msg = await exchange(
+                    asker.exchange, server, qname, qtype, conf.timeout, conf.use_tcp, conf.trust_ad
+                )
+            except ExchangeError as exc:
+                last = DNSError(
+                    exc.text, name, server.hostport, is_timeout=exc.timeout, is_temporary=exc.temporary
+                )
+                continue
+            why = check_header(msg, qtype)
+            if why == ERR_NO_SUCH_HOST:
+                raise DNSError(why, name, server.hostport, is_not_found=True)
+            if why is not None:
+                last = DNSError(why, name, server.hostport, is_temporary=msg.rcode() == dns.rcode.SERVFAIL)
+                continue
+            return msg
+    if last is None:  # no servers at all
+        raise DNSError("no answer from DNS server", name)
+    raise last
+
+
+async def lookup(asker: Asker, name: str, qtype: dns.rdatatype.RdataType) -> dns.message.Message:
+    """Go's ``Resolver.lookup``: the search list in order, first success wins.
+
+    Raises:
+        DNSError: ``no such host`` for a name that is not a domain name; else the last name's
+            failure (the first temporary one with ``strict_errors``), named *name*.
+    """
+    if not is_domain_name(name):
+        raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
+    last: DNSError | None = None
+    for fqdn in asker.conf.name_list(name):
+        try:
+            return await try_one_name(asker, fqdn, qtype)
+        except DNSError as exc:  # noqa: PERF203 - one try per search-list name
+            last = exc
+            if exc.temporary and asker.strict_errors:
+                break
+    if last is None:
+        raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
+    raise renamed(last, name)
+
+
+async def _ask_all(
+    asker: Asker, fqdn: str, qtypes: list[dns.rdatatype.RdataType]
+) -> list[dns.message.Message | DNSError]:
+    """Each query type for *fqdn*: concurrently, or in turn with ``single-request``.
+
+    The nursery's children catch every :class:`DNSError` themselves, so the only exceptions
+    that can leave the nursery are cancellation and bugs; an enclosing scope's cancellation
+    leaves it as one bare :class:`trio.Cancelled` (trio collapses a group of Cancelled that its
+    own scope catches, and the nursery here has no scope of its own).
+    """
+    results: list[dns.message.Message | DNSError] = [DNSError("unreachable", fqdn)] * len(qtypes)
+
+    async def ask(i: int) -> None:
+        try:
+            results[i] = await try_one_name(asker, fqdn, qtypes[i])
+        except DNSError as exc:
+            results[i] = exc
+
+    if asker.conf.single_request or len(qtypes) == 1:
+        for i in range(len(qtypes)):
+            await ask(i)
+    else:
+        async with trio.open_nursery() as nursery:
+            # The first question is asked from the nursery's body, the others from child
+            # tasks: all are in flight together, with one task fewer to start.
+            for i in range(1, len(qtypes)):
+                nursery.start_soon(ask, i)
+            await ask(0)
+    return results
+
+
+async def lookup_ip_dns(asker: Asker, network: str, name: str) -> tuple[list[IPAddr], str, DNSError | None]:
+    """The DNS half of Go's ``goLookupIPCNAMEOrder``: (addresses in answer order, canonical
+    name, the error to report if there are no addresses).
+
+    *network* ending in ``4``/``6`` asks A or AAAA only; ``"CNAME"`` asks A, AAAA and CNAME and
+    stops at the first name with a canonical name. Records of another class or type are ignored.
+    """
+    if not is_domain_name(name):
+        return [], "", DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
+    qtypes = [dns.rdatatype.A, dns.rdatatype.AAAA]
+    if network[-1:] == "4":
+        qtypes = [dns.rdatatype.A]
+    elif network[-1:] == "6":
+        qtypes = [dns.rdatatype.AAAA]
+    elif network == "CNAME":
+        qtypes.append(dns.rdatatype.CNAME)
+    addrs = list[IPAddr]()
+    cname = ""
+    last: DNSError | None = None
+    for fqdn in asker.conf.name_list(name):
+        results = await _ask_all(asker, fqdn, qtypes)
+        strict_hit = False
+        for result in results:
+            if isinstance(result, DNSError):
+                if result.temporary and asker.strict_errors:
+                    strict_hit, last = True, result
+                elif last is None or fqdn == name + ".":
+                    last = result
+                continue
+            # Go reads every answer record in order, whichever question it answers: A and
+            # AAAA records give addresses (the first one's owner is the canonical name), a
+            # CNAME record's target is the canonical name if none is known yet.
+            for rrset in result.answer:
+                if rrset.rdtype in _ADDRESS_TYPES:
+                    found = rdatas_in(rrset)
+                    addrs.extend(IPAddr(str(rd.address)) for rd in found)
+                    if found and not cname:
+                        cname = str(rrset.name.to_text())
+                elif rrset.rdtype == dns.rdatatype.CNAME and not cname:
+                    targets = rdatas_in(rrset)
+                    if targets:
+                        cname = str(targets[0].target.to_text())
+        if strict_hit:
+            addrs = []
+            break
+        if addrs or (network == "CNAME" and cname):
+            break
+    if last is not None:
+        last = renamed(last, name)
+    return addrs, cname, last
