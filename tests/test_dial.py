@@ -15,9 +15,9 @@ import pytest
 import trio
 
 import trionet
-import trionet._dial
-from trionet import Dialer, DNSError, KeepAliveConfig, OpError, TCPAddr, UDPAddr, UnixAddr
-from trionet._sockopt import IPPROTO_MPTCP, using_mptcp
+from trionet import Dialer, DNSError, KeepAliveConfig, OpError, TCPAddr, UDPAddr, UnixAddr, parse_network
+from trionet._attempt import SockAddr, SysDialer, is_self_connected
+from trionet._sockopt import IPPROTO_MPTCP, AnySocket, using_mptcp
 from trionet.testing import blackhole_listener
 
 from .gotables import KEEPALIVE_CONFIGS, OS_KEEPALIVE, expected_keepalive, keepalive_values
@@ -560,24 +560,23 @@ class _Factory(trio.abc.SocketFactory):
 
 
 @pytest.mark.parametrize(("lie", "returned"), [(1, 1), (2, 2), (3, 2)], ids=["once", "twice", "always"])
-async def test_self_connect_is_retried_twice_as_in_go(
-    port4: int, lie: int, returned: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_self_connect_is_retried_twice_as_in_go(port4: int, lie: int, returned: int) -> None:
     # Go's doDialTCPProto: a self-connected socket is closed and the dial redone, at most twice;
     # a third self-connect is returned as it is (Go does the same). The first *lie* connected
     # sockets are reported as self-connected (a real one cannot be had on demand).
-    checked: list[tuple[str, int]] = []
+    checked: list[SockAddr] = []
 
-    def scripted(sock: socket.socket, remote: tuple[str, int]) -> bool:
+    def scripted(sock: AnySocket, remote: SockAddr) -> bool:
         checked.append(remote)
         return len(checked) <= lie or real(sock, remote)
 
-    real = trionet._dial._self_connected  # pyright: ignore[reportPrivateUsage]
-    monkeypatch.setattr(trionet._dial, "_self_connected", scripted)
+    real = is_self_connected
+    # The seam: the attempt's self-connect check, passed in instead of patched.
+    sd = SysDialer(Dialer(), parse_network("tcp"), self_connected=scripted)
     factory = _Factory()
     trio.socket.set_custom_socket_factory(factory)
     try:
-        stream = await trionet.dial("tcp", f"127.0.0.1:{port4}")
+        stream = trio.SocketStream(await sd.attempt(TCPAddr("127.0.0.1", port4)))
     finally:
         trio.socket.set_custom_socket_factory(None)
     assert len(factory.made) == returned + 1
@@ -591,14 +590,13 @@ async def test_self_connect_is_retried_twice_as_in_go(
 def test_self_connected_compares_the_local_address_with_the_remote_one() -> None:
     # Go's selfConnect: same IP and port at both ends; a socket that cannot say where it is
     # bound counts as self-connected (Go: laddr or raddr nil), so it is redialed.
-    self_connected = trionet._dial._self_connected  # pyright: ignore[reportPrivateUsage]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         host, port = sock.getsockname()
-        assert self_connected(sock, (host, port))
-        assert not self_connected(sock, (host, port + 1 if port < 65535 else port - 1))
-        assert not self_connected(sock, ("127.0.0.2", port))
-    assert self_connected(sock, (host, port))  # closed: getsockname fails
+        assert is_self_connected(sock, (host, port))
+        assert not is_self_connected(sock, (host, port + 1 if port < 65535 else port - 1))
+        assert not is_self_connected(sock, ("127.0.0.2", port))
+    assert is_self_connected(sock, (host, port))  # closed: getsockname fails
 
 
 async def test_socket_failure_reads_like_go_and_keeps_errno(port4: int) -> None:

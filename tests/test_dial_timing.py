@@ -18,9 +18,11 @@ import pytest
 import trio
 
 from trionet import Dialer, OpError, TCPAddr, parse_network, trace
-from trionet._dial import _describe, _Dial
-from trionet._happy_eyeballs import Race
+from trionet._attempt import SysDialer
+from trionet._dial import new_race
 from trionet.testing import FakeNet
+
+from .gotables import DIAL_SERIAL_OWN_TIMEOUT
 
 if sys.version_info < (3, 11):
     from exceptiongroup import ExceptionGroup
@@ -65,8 +67,7 @@ class ParallelRow(NamedTuple):
         "Instant" rows use a 60-minute fallback delay: they prove no timer is involved.
         """
         delay = FOREVER if self.expected == INSTANT else 0.2
-        dial = _Dial(Dialer(), parse_network("tcp"), "")
-        race = Race(dial.attempt, dial.timeout_error, _describe, None)
+        race = new_race(SysDialer(Dialer(), parse_network("tcp")))
         sock, _ = await race.dial_parallel(
             [TCPAddr(ip, 80) for ip in self.primaries], [TCPAddr(ip, 80) for ip in self.fallbacks], delay
         )
@@ -189,17 +190,19 @@ def blackholed(net: FakeNet, n: int) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("n", "timeout", "starts"),
+    ("n", "timeout", "starts", "named"),
     [
-        (3, 12.0, [0.0, 4.0, 8.0]),  # equal shares of 12 s
-        (999, 12.0, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]),  # 2 s each: the sane minimum
-        (999, 1.9, [0.0]),  # less than 2 s in total: the first address gets all of it
-        (1, 12.0, [0.0]),
+        # The error names what Go's dialSerial names (gotables.DIAL_SERIAL_OWN_TIMEOUT): the
+        # address after the one in flight, or the first address when the last was in flight.
+        (3, 12.0, [0.0, 4.0, 8.0], 0),  # equal shares of 12 s
+        (999, 12.0, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0], 6),  # 2 s each: the sane minimum
+        (999, 1.9, [0.0], 1),  # less than 2 s in total: the first address gets all of it
+        (1, 12.0, [0.0], 0),
     ],
     ids=["3x12s", "999x12s", "999x1.9s", "1x12s"],
 )
 async def test_partial_deadlines(
-    autojump_clock: trio.testing.MockClock, n: int, timeout: float, starts: list[float]
+    autojump_clock: trio.testing.MockClock, n: int, timeout: float, starts: list[float], named: int
 ) -> None:
     net = FakeNet()
     ips = blackholed(net, n)
@@ -210,10 +213,49 @@ async def test_partial_deadlines(
     assert [c.start for c in net.connects] == starts
     assert [c.ip for c in net.connects] == ips[: len(starts)]
     assert all(c.result == "cancelled" for c in net.connects)
-    last = ips[len(starts) - 1]
-    assert str(info.value) == f"dial tcp {last}:80: i/o timeout"
+    assert str(info.value) == f"dial tcp {ips[named]}:80: i/o timeout"
     assert isinstance(info.value, TimeoutError)
     assert info.value.timeout
+    net.check()
+
+
+@pytest.mark.parametrize(
+    ("timeout", "starts", "named"),
+    DIAL_SERIAL_OWN_TIMEOUT,
+    ids=[f"{t}s" for t, _, _ in DIAL_SERIAL_OWN_TIMEOUT],
+)
+async def test_own_timeout_names_what_go_names(
+    autojump_clock: trio.testing.MockClock, timeout: float, starts: list[float], named: int
+) -> None:
+    # Issue 11 item 1, the issue's repro: 192.0.2.1..3 blackholed.
+    net = FakeNet()
+    ips = ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
+    for ip in ips:
+        net.blackhole(ip)
+    net.add_host("many.test", ips)
+    with net.install(), pytest.raises(OpError) as info:
+        await Dialer(resolver=net.resolver, timeout=timeout).dial("tcp", "many.test:80")
+    assert trio.current_time() == timeout
+    assert [c.start for c in net.connects] == starts
+    assert str(info.value) == f"dial tcp {ips[named]}:80: i/o timeout"
+    assert isinstance(info.value, TimeoutError)
+    net.check()
+
+
+async def test_own_timeout_after_an_earlier_error_is_that_error(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Go: the last address in flight when the deadline expires, dialSerial returns firstErr,
+    # whatever it was (here a refusal), not a timeout.
+    net = FakeNet()
+    net.add_host("two.test", ["127.0.0.1", "127.0.0.2"])
+    net.refuse("127.0.0.1", delay=1.0)
+    net.blackhole("127.0.0.2")
+    with net.install(), pytest.raises(OpError) as info:
+        await Dialer(resolver=net.resolver, timeout=5).dial("tcp", "two.test:80")
+    assert trio.current_time() == 5.0
+    assert str(info.value) == "dial tcp 127.0.0.1:80: connect: connection refused"
+    assert info.value.__cause__ is None  # the only other attempt was cut off, not failed
     net.check()
 
 
@@ -232,7 +274,9 @@ async def test_fallback_racer_divides_what_is_left(autojump_clock: trio.testing.
         "127.0.0.2": 0.3 + (10.0 - 0.3) / 2,
     }
     assert trio.current_time() == 10.0
-    assert str(info.value) == "dial tcp [::2]:80: i/o timeout"
+    # Go: dialParallel returns the primary racer's error; its last address was in flight, so
+    # dialSerial returns its first error, the partial-deadline timeout of [::1].
+    assert str(info.value) == "dial tcp [::1]:80: i/o timeout"
     net.check()
 
 

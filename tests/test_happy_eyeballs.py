@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+from collections.abc import Awaitable, Callable
 
 import pytest
 import trio
 
-from trionet._happy_eyeballs import Race, collapse_cancelled, partition
+from trionet._addrlist import partition
+from trionet._happy_eyeballs import Race, collapse_cancelled
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
@@ -77,6 +79,24 @@ def test_collapse_cancelled_shapes() -> None:
     trio.run(main)
 
 
+class Scripted:
+    """An attempter whose attempts are one scripted coroutine function, under their deadline
+    as the dial's attempts are."""
+
+    def __init__(self, attempt: Callable[[str], Awaitable[Conn]]) -> None:
+        self._attempt = attempt
+
+    async def attempt(self, addr: str, role: str, deadline: float) -> Conn:
+        if deadline < trio.current_effective_deadline():
+            with trio.CancelScope(deadline=deadline):
+                return await self._attempt(addr)
+            raise self.timeout_error(addr)
+        return await self._attempt(addr)
+
+    def timeout_error(self, addr: str) -> OSError:
+        return OSError(addr)
+
+
 class Conn:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -98,7 +118,7 @@ async def test_race_closes_a_simultaneous_loser(autojump_clock: trio.abc.Clock) 
         conns.append(conn)
         return conn
 
-    race: Race[str, Conn] = Race(attempt, lambda a: OSError(a), lambda a: (a, "ipv4"), None)
+    race: Race[str, Conn] = Race(Scripted(attempt), None)
     # Zero delay: the fallback starts at once, so both connect at t=1.
     conn, _addr = await race.dial_parallel(["p"], ["f"], 0)
     assert trio.current_time() == 1
@@ -119,7 +139,7 @@ async def test_race_outer_cancel_is_bare_and_closes_nothing_left_open(autojump_c
             conn.close()
         raise AssertionError("unreachable")
 
-    race: Race[str, Conn] = Race(attempt, lambda a: OSError(a), lambda a: (a, "ipv4"), None)
+    race: Race[str, Conn] = Race(Scripted(attempt), None)
     caught_bare = False
     with trio.move_on_after(5) as scope:
         try:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import trio
 
@@ -37,7 +37,6 @@ from ._errors import (
     AddrError,
     missing_address,
 )
-from .trace import ResolveDone, ResolveStart, Tracer
 
 if TYPE_CHECKING:
     from ._network import Network
@@ -47,8 +46,10 @@ __all__ = [
     "addr_list_now",
     "first",
     "ip_of",
+    "is_ipv4_addr",
     "lookup_addr_list",
     "parse_local_addr",
+    "partition",
     "resolve_addr_list",
 ]
 
@@ -60,10 +61,34 @@ def ip_of(addr: Addr) -> IP | None:
     return addr.ip if isinstance(addr, TCPAddr | UDPAddr | IPAddr) else None
 
 
+def is_ipv4_addr(addr: Addr) -> bool:
+    """Go's ``isIPv4`` as the dial partitions with it: an IPv4 address, or an internet address
+    without IP (the wildcard); a unix address is not."""
+    return isinstance(addr, TCPAddr | UDPAddr | IPAddr) and (addr.ip is None or is_ipv4(addr.ip))
+
+
 def first(addrs: Sequence[Addr], *, ipv4: bool) -> Addr:
     """Go's ``addrList.first(isIPv4)`` (*ipv4* true) or ``first(isNotIPv4)``: the first address
     of that kind, else the first address."""
     return next((a for a in addrs if is_ipv4(ip_of(a)) == ipv4), addrs[0])
+
+
+_A = TypeVar("_A")
+
+
+def partition(addrs: Sequence[_A], is_primary_kind: Callable[[_A], bool]) -> tuple[list[_A], list[_A]]:
+    """Split *addrs* into primaries and fallbacks (Go's ``addrList.partition``).
+
+    "The first address, and any with a matching label, are primaries": the label of
+    ``addrs[0]`` under *is_primary_kind* defines the primary class, so inverting the predicate
+    gives the same result. Order is kept within each list.
+    """
+    if not addrs:
+        return [], []
+    label = is_primary_kind(addrs[0])
+    primaries = [a for a in addrs if is_primary_kind(a) == label]
+    fallbacks = [a for a in addrs if is_primary_kind(a) != label]
+    return primaries, fallbacks
 
 
 class HostResolver(Protocol):
@@ -133,9 +158,7 @@ def _filter_family(afnet: str, kind: str, host: str, ips: list[IPAddr], port: in
     return kept
 
 
-async def _internet_addr_list(
-    resolver: HostResolver, net: Network, address: str, tracer: Tracer | None
-) -> tuple[Addr, ...]:
+async def _internet_addr_list(resolver: HostResolver, net: Network, address: str) -> tuple[Addr, ...]:
     kind = net.kind
     if kind == "ip":
         host, port = address, 0
@@ -151,22 +174,7 @@ async def _internet_addr_list(
         ips = [IPAddr(ip_literal[0], ip_literal[1])]
     else:
         lookup_net = "ip" + net.afnet[-1] if net.afnet[-1] in "46" else "ip"
-        if tracer is not None:
-            tracer.emit(ResolveStart(time=trio.current_time(), dial=tracer.dial, host=host))
-        try:
-            ips = await resolver.lookup_ip_addr(host, network=lookup_net)
-        except OSError as exc:
-            if tracer is not None:
-                tracer.emit(
-                    ResolveDone(time=trio.current_time(), dial=tracer.dial, host=host, addrs=(), error=exc)
-                )
-            raise
-        if tracer is not None:
-            tracer.emit(
-                ResolveDone(
-                    time=trio.current_time(), dial=tracer.dial, host=host, addrs=tuple(str(a) for a in ips)
-                )
-            )
+        ips = await resolver.lookup_ip_addr(host, network=lookup_net)
     return _filter_family(net.afnet, kind, host, ips, port)
 
 
@@ -176,7 +184,6 @@ async def resolve_addr_list(
     net: Network,
     address: str,
     hint: Addr | None,
-    tracer: Tracer | None = None,
 ) -> tuple[Addr, ...]:
     """Go's ``resolveAddrList``: the addresses for *op* (``"dial"`` or ``"listen"``).
 
@@ -191,7 +198,7 @@ async def resolve_addr_list(
     if addrs is not None:
         await trio.lowlevel.checkpoint()  # no I/O needed, but an async call is a checkpoint
         return addrs
-    return await lookup_addr_list(resolver, op, net, address, hint, tracer)
+    return await lookup_addr_list(resolver, op, net, address, hint)
 
 
 async def lookup_addr_list(
@@ -200,11 +207,10 @@ async def lookup_addr_list(
     net: Network,
     address: str,
     hint: Addr | None,
-    tracer: Tracer | None = None,
 ) -> tuple[Addr, ...]:
     """The half of :func:`resolve_addr_list` that asks *resolver*, for a caller that already
     knows :func:`addr_list_now` returned None (a host name, or a service-name port)."""
-    addrs = await _internet_addr_list(resolver, net, address, tracer)
+    addrs = await _internet_addr_list(resolver, net, address)
     if op != "dial" or hint is None:
         return addrs
     return _filter_by_hint(addrs, hint)

@@ -1,72 +1,59 @@
-"""Dialer, dial, dial_timeout: Go's ``net.Dialer`` on Trio. Read top to bottom like ``dial.go``.
+"""Dialer, dial, dial_timeout: Go's ``net.Dialer`` on Trio, in ``DialContext``'s steps.
 
-One dial is: parse the network → open the dialer's own cancel scope (timeout/deadline) → resolve
-the address list → partition by family → race (``_happy_eyeballs``) → one connect per address
-(``_Dial.attempt``) → wrap the winner as a :class:`trio.SocketStream` or :class:`PacketConn`.
+:meth:`Dialer.dial` is Go's ``DialContext``, and reads as it does:
+
+1. **plan** (:func:`_plan`, pure and cached): parse the network and the local address, and
+   take the addresses that need no lookup (IP literals, unix paths), or note that a lookup is
+   needed. Go does this at the start of ``resolveAddrList``.
+2. open the dialer's own cancel scope (``timeout``/``deadline``: Go's ``Dialer.deadline``);
+3. **resolve** (:func:`_resolve`): the rest of ``resolveAddrList``, asking the resolver;
+4. **partition** (``_addrlist.partition``, Go's ``addrList.partition``): primaries and
+   fallbacks, for network ``"tcp"`` with fast fallback on;
+5. **race or single attempt** (:func:`_connect`): one address and nobody tracing is one
+   attempt; anything else goes to the strategy chosen at one marked point (Go's
+   ``dialParallel`` and ``dialSerial``, in ``_happy_eyeballs``), whose attempts are
+   ``_attempt.SysDialer.attempt`` (Go's ``dialSingle``).
 
 The one big rule: **the caller's cancel scopes are Go's context.** An enclosing scope's deadline
 counts when the time is split between addresses, and its cancellation propagates as a bare
 :class:`trio.Cancelled`. Only the dialer's *own* ``timeout``/``deadline`` becomes an error
 (``dial tcp 192.0.2.1:80: i/o timeout``, a :class:`TimeoutError`), exactly as
-:func:`trio.fail_after` converts only its own expiry.
+:func:`trio.fail_after` converts only its own expiry. Which address that error names follows
+from one field, ``SysDialer.in_flight``: see :func:`_timed_out`.
 """
 
 from __future__ import annotations
 
-import errno as _errno
 import functools
 import math
-import socket as _stdlib_socket
 import sys
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Final, Literal, final, overload
 
 import trio
 
 from . import trace
-from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, sockaddr_for, split_host_port
-from ._addrlist import addr_list_now, lookup_addr_list, parse_local_addr
-from ._connect import connect, stdlib_socket_of
+from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, split_host_port
+from ._addrlist import addr_list_now, is_ipv4_addr, lookup_addr_list, parse_local_addr, partition
+from ._attempt import SysDialer, Target, favorite_family, sockaddr_of
 from ._deadline import check_duration, own_deadline
-from ._errors import AddrError, DNSError, OpError, SyscallError, UnknownNetworkError, io_timeout
-from ._happy_eyeballs import Race, partition
-from ._network import Control, Network, ctrl_network, parse_network
+from ._errors import AddrError, DNSError, OpError, UnknownNetworkError, io_timeout
+from ._happy_eyeballs import Race
+from ._network import Control, Network, parse_network
 from ._packetconn import PacketConn
 from ._resolver import Resolver, default_resolver
-from ._sockopt import (
-    IPPROTO_MPTCP,
-    AnySocket,
-    KeepAliveConfig,
-    apply_keepalive,
-    check_keep_alive,
-    keepalive_plan,
-    mptcp_available,
-    mptcp_default,
-    set_default_sockopts,
-)
+from ._sockopt import KeepAliveConfig, check_keep_alive, mptcp_default
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import ExceptionGroup
 
-__all__ = ["Control", "Dialer", "dial", "dial_timeout"]
+__all__ = ["Control", "Dialer", "dial", "dial_timeout", "new_race"]
 
 #: Go's default fast-fallback delay (RFC 6555 suggests 300 ms; dial.go uses it).
 DEFAULT_FALLBACK_DELAY: Final = 0.300
 
-#: An address in the socket module's form: a path, or a (host, port[, flowinfo, scope]) tuple.
-_SockAddr = str | bytes | tuple[str, int] | tuple[str, int, int, int]
-
-#: A dial that needs no resolver: (network, the one address, socket family, socket address).
-_Target = tuple[Network, Addr, int, _SockAddr]
-
 StreamNetwork = Literal["tcp", "tcp4", "tcp6", "unix"]
 PacketNetwork = Literal["udp", "udp4", "udp6", "unixgram", "unixpacket"]
-
-# IP_BIND_ADDRESS_NO_PORT: bind the local IP now, pick the port at connect() time, so a fixed
-# local IP does not burn an ephemeral port per (IP, port) pair before the 4-tuple is known. trio
-# defines it where Python 3.10's socket module does not.
-_IP_BIND_ADDRESS_NO_PORT: Final = getattr(trio.socket, "IP_BIND_ADDRESS_NO_PORT", 24)
 
 
 @final
@@ -176,282 +163,187 @@ class Dialer:
                 :class:`TimeoutError`.
             trio.Cancelled: an enclosing scope was cancelled.
         """
-        # One cached lookup answers the common case: one IP literal on a tcp/udp network.
-        target = _literal_target(network, address) if self.local_addr is None else None
-        if target is not None:
-            net = target[0]
-        else:
-            try:
-                net = parse_network(network)
-            except (UnknownNetworkError, AddrError) as exc:
-                raise OpError("dial", network, None, None, exc) from None
-        dial = _Dial(self, net, address)
+        plan = _plan(network, address, self.local_addr)  # step 1 (raises the OpError)
+        sd = SysDialer(self, plan.net, address, plan.local, trace.start())
         if self.timeout is None and self.deadline is None:
             own = math.inf  # (no clock read: this is the hot path)
         else:
             own = own_deadline(trio.current_time(), self.timeout, self.deadline)
         try:
             if own == math.inf:
-                return await dial.run(own, target)
-            with trio.CancelScope(deadline=own):
-                return await dial.run(own, target)
+                return await _dial_steps(sd, plan, own)
+            with trio.CancelScope(deadline=own):  # step 2: the dialer's own deadline
+                return await _dial_steps(sd, plan, own)
             # Our own deadline expired. If an enclosing scope expired in the same instant, its
             # cancellation wins: outer cancellation is never converted into an error.
             await trio.lowlevel.checkpoint_if_cancelled()
         except trio.Cancelled:
-            dial.trace_done(None, None, cancelled=True)
+            _trace_done(sd, None, None, cancelled=True)
             raise
-        raise dial.timed_out()
+        raise _timed_out(sd)
 
 
-class _Dial:
-    """The state of one dial: what Go's ``sysDialer`` holds, plus the race for error reports."""
+@final
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a dial can know before any I/O (step 1), cached per (network, address, local)."""
 
-    __slots__ = ("address", "d", "local", "net", "only", "race", "resolving", "tracer")
+    net: Network
+    local: Addr | None
+    #: The addresses when no lookup is needed (IP literals, a unix path); None: resolve.
+    addrs: tuple[Addr, ...] | None
+    #: ``(family, sockaddr)`` of ``addrs[0]`` when it is the only one (the attempt's input).
+    target: Target | None
 
-    def __init__(self, d: Dialer, net: Network, address: str) -> None:
-        self.d = d
-        self.net = net
-        self.address = address
-        self.local: Addr | None = None
-        self.tracer = trace.start()
-        self.resolving = False  # true while the address list is being resolved
-        self.only: Addr | None = None  # the address, when there is just one (no race)
-        self.race: Race[Addr, trio.socket.SocketType] | None = None
 
-    def op_error(self, addr: Addr | None, err: BaseException) -> OpError:
-        return OpError("dial", self.net.name, self.local, addr, err)
+@functools.lru_cache(maxsize=512)
+def _plan(network: str, address: str, local_addr: Addr | str | None) -> _Plan:
+    """Step 1, pure: Go's ``parseNetwork`` and the part of ``resolveAddrList`` that needs no
+    resolver (the local address, IP literals with numeric ports, unix paths).
 
-    async def run(self, own: float, target: _Target | None) -> trio.SocketStream | PacketConn:
-        tracer = self.tracer
-        if tracer is None and target is not None:
-            # One IP literal, nobody tracing (the common case): its one attempt is the dial. No
-            # race object, no partial deadline: all the time is this address's anyway.
-            addr = self.only = target[1]
-            return self._wrap(await self.attempt(addr, target[2], target[3]), addr)
-        if tracer is not None:
-            tracer.emit(
-                trace.DialStart(
-                    time=trio.current_time(),
-                    dial=tracer.dial,
-                    network=self.net.name,
-                    address=self.address,
-                    deadline=min(own, trio.current_effective_deadline()),
-                    own_deadline=own,
-                )
-            )
-        try:
-            sock, addr = await self._connect(target)
-        except OSError as exc:
-            self.trace_done(None, exc)
-            raise
-        self.trace_done(addr, None)
-        return self._wrap(sock, addr)
+    Cached (the values are immutable): the whole of this step for ``dial("tcp",
+    "127.0.0.1:8080")`` is one dictionary lookup. Errors are not cached.
 
-    def _wrap(self, sock: trio.socket.SocketType, addr: Addr) -> trio.SocketStream | PacketConn:
-        if self.net.is_stream:
-            return trio.SocketStream(sock)
-        return PacketConn(sock, self.net.name, remote_addr=addr)
+    Raises:
+        OpError: ``dial NET: ...`` around the :class:`UnknownNetworkError` or
+            :class:`AddrError` (Go: ``Source`` and ``Addr`` nil).
+    """
+    try:
+        net = parse_network(network)
+    except (UnknownNetworkError, AddrError) as exc:
+        raise OpError("dial", network, None, None, exc) from None
+    try:
+        local = (
+            parse_local_addr(net.kind, net.afnet, local_addr) if isinstance(local_addr, str) else local_addr
+        )
+        addrs = addr_list_now("dial", net, address, local)
+    except OSError as exc:
+        raise OpError("dial", net.name, None, None, exc) from None
+    target = None
+    if addrs is not None and len(addrs) == 1:
+        family = favorite_family(net, local, addrs[0])
+        target = (family, sockaddr_of(family, addrs[0]))
+    return _Plan(net, local, addrs, target)
 
-    async def _connect(self, target: _Target | None) -> tuple[trio.socket.SocketType, Addr]:
-        d, net = self.d, self.net
-        if target is not None:  # one IP literal, already parsed (Dialer.dial's cache); traced
-            addrs: tuple[Addr, ...] = (target[1],)
-        else:
-            addrs = await self._addr_list()
-        if len(addrs) == 1 and self.tracer is None:
-            # One address, nobody tracing: no race object, no partial deadline (all the time
-            # is this address's anyway). A traced dial takes the race below, which for one
-            # address is a plain serial walk (no nursery) that reports its attempt.
-            self.only = addrs[0]
-            return await self.attempt(addrs[0]), addrs[0]
-        race = self.race = Race(self.attempt, self.timeout_error, _describe, self.tracer)
-        delay = DEFAULT_FALLBACK_DELAY if d.fallback_delay is None else d.fallback_delay
-        if net.name == "tcp" and delay >= 0:
-            primaries, fallbacks = partition(addrs, _is_ipv4_addr)
-        else:
-            primaries, fallbacks = list(addrs), []
-        try:
-            return await race.dial_parallel(primaries, fallbacks, delay)
-        except OSError as exc:
-            if len(race.errors) > 1:
-                # Go returns only the first primary error (golang/go#18183); keep them all.
-                raise exc from ExceptionGroup("every dial attempt failed", race.errors)
-            raise
 
-    async def _addr_list(self) -> tuple[Addr, ...]:
-        """Go's ``resolveAddrList`` for this dial: the local address parsed, then the remote
-        list (without a resolver for IP literals and unix paths)."""
-        d, net = self.d, self.net
-        if d.local_addr is not None:
-            try:
-                self.local = (
-                    parse_local_addr(net.kind, net.afnet, d.local_addr)
-                    if isinstance(d.local_addr, str)
-                    else d.local_addr
-                )
-            except OSError as exc:
-                raise OpError("dial", net.name, None, None, exc) from None
-        try:
-            addrs = addr_list_now("dial", net, self.address, self.local)
-            if addrs is None:
-                # While this flag is set, expiry of our own deadline reads as a lookup timeout.
-                # It is cleared on every exit except Cancelled: ``timed_out`` runs after the
-                # Cancelled has unwound through here and must still see that the lookup was
-                # what ran out of time.
-                self.resolving = True
-                resolver = d.resolver or default_resolver
-                addrs = await lookup_addr_list(resolver, "dial", net, self.address, self.local, self.tracer)
-                self.resolving = False
-        except OSError as exc:
-            self.resolving = False
-            raise OpError("dial", net.name, None, None, exc) from None
-        return addrs
-
-    def timeout_error(self, addr: Addr) -> OSError:
-        """Go's errTimeout for one address (partial deadline expired or no time left)."""
-        return self.op_error(addr, io_timeout())
-
-    def timed_out(self) -> OpError:
-        """The error for the dialer's own timeout: at the address in flight, or in the lookup."""
-        error: OpError
-        if self.resolving:
-            # Go: dial tcp: lookup example.com: i/o timeout
-            host = _host_part(self.net, self.address)
-            error = OpError("dial", self.net.name, None, None, DNSError("i/o timeout", host, is_timeout=True))
-        elif self.race is not None:
-            last = self.race.last
-            error = self.op_error(last.get("primary") or last.get("fallback"), io_timeout())
-            if self.race.errors:
-                error.__cause__ = ExceptionGroup("dial attempts before the timeout", self.race.errors)
-        else:
-            error = self.op_error(self.only, io_timeout())
-        tracer = self.tracer
-        if tracer is not None:
-            tracer.emit(
-                trace.DialDone(
-                    time=trio.current_time(), dial=tracer.dial, winner=None, error=error, timed_out=True
-                )
-            )
-        return error
-
-    def trace_done(self, addr: Addr | None, error: OSError | None, *, cancelled: bool = False) -> None:
-        """Emit the DialDone event (success, failure, or an enclosing scope's cancellation)."""
-        tracer = self.tracer
-        if tracer is None:
-            return
+async def _dial_steps(sd: SysDialer, plan: _Plan, own: float) -> trio.SocketStream | PacketConn:
+    """Steps 3 to 5 under the dialer's own scope, and the result wrapped (Go's ``newTCPConn``)."""
+    tracer = sd.tracer
+    if tracer is not None:
         tracer.emit(
-            trace.DialDone(
+            trace.DialStart(
                 time=trio.current_time(),
                 dial=tracer.dial,
-                winner=None if addr is None else str(addr),
-                error=error,
-                cancelled=cancelled,
+                network=sd.net.name,
+                address=sd.address,
+                deadline=min(own, trio.current_effective_deadline()),
+                own_deadline=own,
             )
         )
-
-    def attempt(
-        self, addr: Addr, family: int | None = None, sockaddr: _SockAddr | None = None
-    ) -> Coroutine[object, None, trio.socket.SocketType]:
-        """Go's ``dialSingle``: one address, MPTCP first when enabled, then plain. *family* and
-        *sockaddr* are derived from *addr* unless the caller has them already.
-
-        Not itself a coroutine function: it returns the coroutine to await, so a plain TCP
-        attempt costs no extra coroutine layer on the hot path."""
-        net = self.net
-        if family is None or sockaddr is None:
-            family = _favorite_family(net, self.local, addr)
-            sockaddr = _sockaddr(family, addr)
-        if net.kind == "tcp" and self.d.multipath_tcp_enabled() and mptcp_available():
-            return self._dial_mptcp(addr, family, sockaddr)
-        return self._dial_one(addr, net.proto, family, sockaddr)
-
-    async def _dial_mptcp(self, addr: Addr, family: int, sockaddr: _SockAddr) -> trio.socket.SocketType:
-        try:
-            return await self._dial_one(addr, IPPROTO_MPTCP, family, sockaddr)
-        except OSError:
-            pass  # Go (dialMPTCP): on any error, retry the whole dial with plain TCP
-        return await self._dial_one(addr, self.net.proto, family, sockaddr)
-
-    async def _dial_one(
-        self, addr: Addr, proto: int, family: int, sockaddr: _SockAddr
-    ) -> trio.socket.SocketType:
-        """socket → options → control → bind → connect, retried on a self-connect (Go 2690)."""
-        net, local = self.net, self.local
-        no_local_port = local is None or not isinstance(local, TCPAddr | UDPAddr) or local.port == 0
-        for tries_left in (2, 1, 0):
-            # A dial already cancelled or out of time makes no socket and calls no control hook.
-            await trio.lowlevel.checkpoint_if_cancelled()
-            try:
-                sock = trio.socket.socket(family, net.socktype, proto)
-            except OSError as exc:
-                raise self.op_error(addr, SyscallError("socket", exc)) from None
-            # The kernel socket inside Trio's, called directly on this hot path (None for a
-            # custom factory's socket, which is then used through its own methods).
-            raw = stdlib_socket_of(sock)
-            opts: AnySocket = sock if raw is None else raw
-            try:
-                self._setup(sock, opts, family, addr)
-                if local is not None:
-                    await self._bind(sock, family, addr, local)
-                try:
-                    await connect(sock, raw, sockaddr)
-                except OSError as exc:
-                    if exc.errno == _errno.EADDRNOTAVAIL and no_local_port and tries_left:
-                        sock.close()
-                        continue
-                    raise self.op_error(addr, SyscallError("connect", exc)) from None
-                if net.kind == "tcp":
-                    if no_local_port and tries_left and _self_connected(opts, sockaddr):
-                        sock.close()
-                        continue
-                    apply_keepalive(opts, keepalive_plan(self.d.keep_alive, self.d.keep_alive_config))
-                return sock
-            except BaseException:
-                sock.close()
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _setup(self, sock: trio.socket.SocketType, opts: AnySocket, family: int, addr: Addr) -> None:
-        """Go's setDefaultSockopts (through *opts*), then Control with *sock* (the bind comes
-        next, in ``_bind``)."""
-        net = self.net
-        try:
-            set_default_sockopts(opts, net, family)
-        except OSError as exc:
-            raise self.op_error(addr, SyscallError("setsockopt", exc)) from None
-        if self.d.control is not None:
-            try:
-                self.d.control(ctrl_network(net, family), str(addr), sock)
-            except Exception as exc:
-                raise self.op_error(addr, exc) from exc
-
-    async def _bind(self, sock: trio.socket.SocketType, family: int, addr: Addr, local: Addr) -> None:
-        """Bind the dialer's ``local_addr`` (a port-less IP with IP_BIND_ADDRESS_NO_PORT)."""
-        net = self.net
-        try:
-            if isinstance(local, UnixAddr):
-                if local.name:
-                    await sock.bind(local.sockaddr())
-                return
-            port = local.port if isinstance(local, TCPAddr | UDPAddr) else 0
-            if port == 0 and net.kind == "tcp":
-                sock.setsockopt(_stdlib_socket.IPPROTO_IP, _IP_BIND_ADDRESS_NO_PORT, 1)
-            await sock.bind(sockaddr_for(family, local.ip, port, local.zone))
-        except AddrError as exc:
-            raise self.op_error(addr, exc) from None
-        except OSError as exc:
-            raise self.op_error(addr, SyscallError("bind", exc)) from None
+    try:
+        addrs = plan.addrs if plan.addrs is not None else await _resolve(sd)
+        sock, addr = await _connect(sd, addrs, plan.target)
+    except OSError as exc:
+        _trace_done(sd, None, exc)
+        raise
+    _trace_done(sd, addr, None)
+    if sd.net.is_stream:
+        return trio.SocketStream(sock)
+    return PacketConn(sock, sd.net.name, remote_addr=addr)
 
 
-def _is_ipv4_addr(addr: Addr) -> bool:
-    return isinstance(addr, TCPAddr | UDPAddr | IPAddr) and (addr.ip is None or is_ipv4(addr.ip))
+async def _resolve(sd: SysDialer) -> tuple[Addr, ...]:
+    """Step 3: the half of Go's ``resolveAddrList`` that asks the resolver (a host name, or a
+    service-name port), with the trace's resolve events."""
+    sd.in_flight = "resolve"  # the dialer's own timeout now reads as a lookup timeout
+    resolver = sd.d.resolver or default_resolver
+    try:
+        return await lookup_addr_list(_traced(resolver, sd.tracer), "dial", sd.net, sd.address, sd.local)
+    except OSError as exc:
+        raise OpError("dial", sd.net.name, None, None, exc) from None
 
 
-def _describe(addr: Addr) -> tuple[str, str]:
-    if isinstance(addr, UnixAddr):
-        return str(addr), "unix"
-    return str(addr), "ipv4" if _is_ipv4_addr(addr) else "ipv6"
+async def _connect(
+    sd: SysDialer, addrs: tuple[Addr, ...], target: Target | None
+) -> tuple[trio.socket.SocketType, Addr]:
+    """Steps 4 and 5: one attempt, or partition and race (Go's end of ``DialContext``).
+
+    *target* is the plan's ``(family, sockaddr)`` for a single IP literal, or None.
+    """
+    if len(addrs) == 1 and sd.tracer is None:
+        # One address, nobody tracing: one attempt, no race object, no partial deadline (all
+        # the time is this address's anyway). A traced dial takes the race below, which for
+        # one address is a plain serial walk (no nursery) that reports its attempt.
+        addr = sd.in_flight = addrs[0]
+        return await sd.attempt(addr, target=target), addr
+    d = sd.d
+    delay = DEFAULT_FALLBACK_DELAY if d.fallback_delay is None else d.fallback_delay
+    if sd.net.name == "tcp" and delay >= 0:  # Go: d.dualStack() && network == "tcp"
+        primaries, fallbacks = partition(addrs, is_ipv4_addr)
+    else:
+        primaries, fallbacks = list(addrs), []
+    # The strategy: the one place it is chosen. Go's dialParallel (RFC 6555 fast fallback).
+    race = new_race(sd)
+    sd.in_flight = race
+    try:
+        return await race.dial_parallel(primaries, fallbacks, delay)
+    except OSError as exc:
+        if len(race.errors) > 1:
+            # Go returns only the first primary error (golang/go#18183); keep them all.
+            raise exc from ExceptionGroup("every dial attempt failed", race.errors)
+        raise
+
+
+def new_race(sd: SysDialer) -> Race[Addr, trio.socket.SocketType]:
+    """The race of one dial: Go's ``dialParallel`` over *sd*'s attempts (the timing tests build
+    theirs here too)."""
+    return Race(sd, sd.tracer)
+
+
+def _timed_out(sd: SysDialer) -> OpError:
+    """The error for the dialer's own timeout, from what was in flight when it expired.
+
+    The lookup: ``dial tcp: lookup HOST: i/o timeout``. One attempt: ``dial tcp ADDR: i/o
+    timeout``. A strategy: what it says (Go's ``dialSerial`` rule, see
+    :meth:`Race.expired_error`), with the earlier attempts' errors as ``__cause__``.
+    """
+    step = sd.in_flight
+    error: OSError
+    if isinstance(step, str):  # "resolve"
+        host = _host_part(sd.net, sd.address)
+        error = OpError("dial", sd.net.name, None, None, DNSError("i/o timeout", host, is_timeout=True))
+    elif step is None or isinstance(step, TCPAddr | UDPAddr | IPAddr | UnixAddr):
+        error = sd.timeout_error(step) if step is not None else sd.op_error(None, io_timeout())
+    else:
+        error = step.expired_error()
+        others = [e for e in step.errors if e is not error]
+        if others:
+            error.__cause__ = ExceptionGroup("dial attempts before the timeout", others)
+    assert isinstance(error, OpError)
+    tracer = sd.tracer
+    if tracer is not None:
+        tracer.emit(
+            trace.DialDone(
+                time=trio.current_time(), dial=tracer.dial, winner=None, error=error, timed_out=True
+            )
+        )
+    return error
+
+
+def _trace_done(sd: SysDialer, addr: Addr | None, error: OSError | None, *, cancelled: bool = False) -> None:
+    """Emit the DialDone event (success, failure, or an enclosing scope's cancellation)."""
+    tracer = sd.tracer
+    if tracer is None:
+        return
+    tracer.emit(
+        trace.DialDone(
+            time=trio.current_time(),
+            dial=tracer.dial,
+            winner=None if addr is None else str(addr),
+            error=error,
+            cancelled=cancelled,
+        )
+    )
 
 
 def _host_part(net: Network, address: str) -> str:
@@ -464,52 +356,38 @@ def _host_part(net: Network, address: str) -> str:
     return address
 
 
-def _favorite_family(net: Network, local: Addr | None, remote: Addr) -> int:
-    """Go's ``favoriteAddrFamily`` for a dial."""
-    if net.family != _stdlib_socket.AF_UNSPEC:  # unix, or a 4/6 network: the name decides
-        return net.family
-    local_v4 = local is None or (
-        isinstance(local, TCPAddr | UDPAddr | IPAddr) and (local.ip is None or is_ipv4(local.ip))
-    )
-    if local_v4 and _is_ipv4_addr(remote):
-        return _stdlib_socket.AF_INET
-    return _stdlib_socket.AF_INET6
+class _TracedResolver:
+    """A resolver whose host lookups emit the dial's ResolveStart/ResolveDone events."""
+
+    __slots__ = ("_resolver", "_tracer")
+
+    def __init__(self, resolver: Resolver, tracer: trace.Tracer) -> None:
+        self._resolver = resolver
+        self._tracer = tracer
+
+    async def lookup_port(self, network: str, service: str) -> int:
+        return await self._resolver.lookup_port(network, service)
+
+    async def lookup_ip_addr(self, host: str, *, network: str = "ip") -> list[IPAddr]:
+        tracer = self._tracer
+        tracer.emit(trace.ResolveStart(time=trio.current_time(), dial=tracer.dial, host=host))
+        try:
+            ips = await self._resolver.lookup_ip_addr(host, network=network)
+        except OSError as exc:
+            tracer.emit(
+                trace.ResolveDone(time=trio.current_time(), dial=tracer.dial, host=host, addrs=(), error=exc)
+            )
+            raise
+        tracer.emit(
+            trace.ResolveDone(
+                time=trio.current_time(), dial=tracer.dial, host=host, addrs=tuple(str(a) for a in ips)
+            )
+        )
+        return ips
 
 
-# The address values are immutable and hashable, so the socket-module form is worth caching:
-# formatting an IP is a visible part of a loopback dial (IP literals get theirs once, through
-# _literal_target's cache; this one serves resolved addresses).
-@functools.lru_cache(maxsize=256)
-def _sockaddr(family: int, addr: Addr) -> _SockAddr:
-    if isinstance(addr, UnixAddr):
-        return addr.sockaddr()
-    port = addr.port if isinstance(addr, TCPAddr | UDPAddr) else 0
-    return sockaddr_for(family, addr.ip, port, addr.zone)
-
-
-def _self_connected(sock: AnySocket, remote: _SockAddr) -> bool:
-    """Go's selfConnect: local and remote are the same IP and port (TCP simultaneous open)."""
-    try:
-        local: tuple[object, ...] = sock.getsockname()
-    except OSError:
-        return True
-    return bool(local[1] == remote[1] and local[0] == remote[0])
-
-
-@functools.lru_cache(maxsize=512)
-def _literal_target(network: str, address: str) -> _Target | None:
-    """``(net, addr, family, sockaddr)`` when *address* is one IP literal with a numeric port on a
-    tcp or udp network (the dial needs no resolver and no race); None otherwise, errors included:
-    the general path then reports them with their full context."""
-    try:
-        net = parse_network(network)
-        addrs = addr_list_now("dial", net, address, None)
-    except OSError:
-        return None
-    if addrs is None or len(addrs) != 1 or net.kind not in ("tcp", "udp"):
-        return None
-    family = _favorite_family(net, None, addrs[0])
-    return net, addrs[0], family, _sockaddr(family, addrs[0])
+def _traced(resolver: Resolver, tracer: trace.Tracer | None) -> Resolver | _TracedResolver:
+    return resolver if tracer is None else _TracedResolver(resolver, tracer)
 
 
 _default_dialer: Final = Dialer()

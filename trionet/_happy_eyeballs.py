@@ -1,21 +1,27 @@
 """Go's connection race: ``dialParallel`` and ``dialSerial``, as a Trio nursery.
 
-This module never touches a socket. It schedules calls to an injected ``attempt(addr, role)``
-coroutine, which returns something closable (a connected socket) or raises an :class:`OSError`.
-That is what lets the whole schedule be tested with scripted attempts under ``autojump_clock``.
+This module never touches a socket. It walks address lists and calls an injected
+:class:`Attempter`: ``attempter.attempt(addr, role, deadline)`` returns something closable (a
+connected socket) or raises an :class:`OSError` (for a dial, the already wrapped
+:class:`~trionet.OpError`); ``attempter.timeout_error(addr)`` is Go's errTimeout for an address
+that got no time at all. The dial passes its ``_attempt.SysDialer``; tests pass scripted
+attempts, which is what lets the whole schedule be tested under ``autojump_clock``.
 
 Go's algorithm (dial.go), which we keep step for step:
 
-* The addresses are **partitioned** by family: the first address's family is *primary*, the
-  rest is *fallback*; order is kept inside each list. No RFC 8305 interleaving.
-* Each list is walked **serially** by one racer. Attempt *i* of *n* runs under a nested cancel
-  scope at :func:`~trionet.partial_deadline`: an equal share of the time left, at least 2 s.
-  A failure moves on to the next address; the first error is remembered.
+* The caller has **partitioned** the addresses by family (``_addrlist.partition``): the first
+  address's family is *primary*, the rest is *fallback*; order is kept inside each list. No
+  RFC 8305 interleaving.
+* Each list is walked **serially** by one racer. Attempt *i* of *n* gets a partial deadline
+  (:func:`~trionet.partial_deadline`): an equal share of the time left, at least 2 s. A failure
+  moves on to the next address; the first error is remembered.
 * The **primary racer starts at once; the fallback racer after the fallback delay**, or at once
   when the primary racer has failed (Go's ``timer.Reset(0)``).
 * The **first success wins** and cancels the other racer. A racer that connects after the race
   is decided has its connection closed unused (Go's ``TestDialParallelSpuriousConnection``).
 * When both fail, the **primary racer's first error** is raised.
+* When the dial's own deadline expires mid-race, :meth:`Race.expired_error` is Go's answer
+  (the ``ctx.Done()`` check at the top of ``dialSerial``'s loop): see there.
 
 Trio adds one duty Go does not have: a nursery wraps its children's :class:`trio.Cancelled` in a
 :class:`BaseExceptionGroup`. A caller must be able to write ``except trio.Cancelled`` around a
@@ -27,18 +33,18 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 import trio
 
 from ._deadline import partial_deadline
-from .trace import AttemptDone, AttemptStart, DelayStart, LoserClosed, Role, Tracer
+from .trace import DelayStart, LoserClosed, Role, Tracer
 
 if sys.version_info < (3, 11):  # pragma: no cover - exercised by the 3.10 nox session
     from exceptiongroup import BaseExceptionGroup
 
-__all__ = ["Closable", "Race", "collapse_cancelled", "partition"]
+__all__ = ["Attempter", "Closable", "Race", "Strategy", "collapse_cancelled"]
 
 
 class Closable(Protocol):
@@ -49,21 +55,8 @@ class Closable(Protocol):
 
 A = TypeVar("A")
 C = TypeVar("C", bound=Closable)
-
-
-def partition(addrs: Sequence[A], is_primary_kind: Callable[[A], bool]) -> tuple[list[A], list[A]]:
-    """Split *addrs* into primaries and fallbacks (Go's ``addrList.partition``).
-
-    "The first address, and any with a matching label, are primaries": the label of
-    ``addrs[0]`` under *is_primary_kind* defines the primary class, so inverting the predicate
-    gives the same result. Order is kept within each list.
-    """
-    if not addrs:
-        return [], []
-    label = is_primary_kind(addrs[0])
-    primaries = [a for a in addrs if is_primary_kind(a) == label]
-    fallbacks = [a for a in addrs if is_primary_kind(a) != label]
-    return primaries, fallbacks
+A_contra = TypeVar("A_contra", contravariant=True)
+C_co = TypeVar("C_co", covariant=True)
 
 
 def collapse_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -88,33 +81,72 @@ def collapse_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseExceptio
     return group
 
 
+class Attempter(Protocol[A_contra, C_co]):
+    """What a strategy needs from the dial: one attempt per address (``_attempt.SysDialer``)."""
+
+    def attempt(self, addr: A_contra, role: Role, deadline: float) -> Awaitable[C_co]:
+        """Connect to *addr*; *deadline* (``math.inf``: none) is this attempt's own, and its
+        expiry raises the address's timeout error. Raises :class:`OSError` on failure."""
+        ...
+
+    def timeout_error(self, addr: A_contra) -> OSError:
+        """Go's errTimeout for *addr* (no time was left to try it)."""
+        ...
+
+
+class Strategy(Protocol):
+    """What the dial asks a strategy when the dial's own deadline has expired mid-strategy."""
+
+    #: Every attempt error so far, in the order they happened.
+    errors: list[OSError]
+
+    def expired_error(self) -> OSError:
+        """The error the dial raises for its own timeout, given how far the strategy got."""
+        ...
+
+
 class Race(Generic[A, C]):
-    """The state of one dial's race: the attempt function, every error, the last address tried.
+    """The state of one dial's race (Go's ``dialParallel`` over two ``dialSerial`` walks).
 
     Args:
-        attempt: connects to one address; raises :class:`OSError` on failure.
-        timeout_error: builds the error recorded when an address's partial deadline expires.
-        describe: how an address is shown in trace events and which family it is.
-        tracer: where trace events go, or None.
+        attempter: makes each attempt (see :class:`Attempter`).
+        tracer: where :class:`~trionet.trace.LoserClosed` goes, or None (the attempts emit
+            their own events).
     """
 
-    __slots__ = ("_attempt", "_describe", "_timeout_error", "_tracer", "errors", "last")
+    __slots__ = ("_at", "_attempter", "_failures", "_first", "_primaries", "_tracer", "errors")
 
-    def __init__(
-        self,
-        attempt: Callable[[A], Awaitable[C]],
-        timeout_error: Callable[[A], OSError],
-        describe: Callable[[A], tuple[str, str]],
-        tracer: Tracer | None,
-    ) -> None:
-        self._attempt = attempt
-        self._timeout_error = timeout_error
-        self._describe = describe
+    def __init__(self, attempter: Attempter[A, C], tracer: Tracer | None) -> None:
+        self._attempter = attempter
         self._tracer = tracer
         #: Every attempt error, in the order they happened (Go keeps only the first).
         self.errors: list[OSError] = []
-        #: The address each racer tried last: what a dial timeout reports.
-        self.last: dict[Role, A] = {}
+        # Per racer: the list it walks and the index it is at; its first error; its final error.
+        self._at: dict[Role, tuple[Sequence[A], int]] = {}
+        self._first: dict[Role, OSError] = {}
+        self._failures: dict[Role, OSError] = {}
+        self._primaries: Sequence[A] = ()
+
+    def expired_error(self) -> OSError:
+        """The error Go returns when the dial's own deadline expires now (Go's rule, exactly).
+
+        Go's ``dialParallel`` returns the primary racer's result. A racer's ``dialSerial``
+        checks ``ctx.Done()`` before each address: if the deadline expired while address *i*
+        was tried and another follows, the next iteration returns ``dial NET NEXT: i/o
+        timeout``, naming the next address (never tried); if *i* was the last, the loop ends
+        and the racer returns its first error (the first address's, "most relevant"), which
+        is the in-flight attempt's own timeout when it was the only one tried. A primary racer
+        that had already failed gives its error.
+        """
+        failed = self._failures.get("primary")
+        if failed is not None:
+            return failed
+        addrs, i = self._at.get("primary", (self._primaries, 0))
+        if not addrs:  # pragma: no cover - a dial never races an empty list
+            return OSError("no addresses to dial")
+        if i + 1 < len(addrs):
+            return self._attempter.timeout_error(addrs[i + 1])
+        return self._first.get("primary") or self._attempter.timeout_error(addrs[i])
 
     async def dial_parallel(
         self, primaries: Sequence[A], fallbacks: Sequence[A], delay: float
@@ -125,10 +157,10 @@ class Race(Generic[A, C]):
         Raises:
             OSError: the primary racer's first error, when both racers failed.
         """
+        self._primaries = primaries
         if not fallbacks:
             return await self.dial_serial(primaries, "primary")
         winner: tuple[C, A] | None = None
-        failures: dict[Role, OSError] = {}
         primary_failed = trio.Event()
 
         async def racer(role: Role, addrs: Sequence[A]) -> None:
@@ -139,7 +171,7 @@ class Race(Generic[A, C]):
             try:
                 result = await self.dial_serial(addrs, role)
             except OSError as exc:
-                failures[role] = exc
+                self._failures[role] = exc
                 if role == "primary":
                     primary_failed.set()
                 return
@@ -169,7 +201,7 @@ class Race(Generic[A, C]):
             raise collapse_cancelled(group) from None
         if winner is not None:
             return winner
-        raise failures["primary"]
+        raise self._failures["primary"]
 
     async def dial_serial(self, addrs: Sequence[A], role: Role) -> tuple[C, A]:
         """Try *addrs* one after the other (Go's ``dialSerial``); the first success wins.
@@ -181,9 +213,9 @@ class Race(Generic[A, C]):
         first_err: OSError | None = None
         n = len(addrs)
         for i, addr in enumerate(addrs):
-            # Recorded first: when no time is left for this address, the dial's own timeout
-            # error still names it (Go's dialSerial puts ra in that OpError).
-            self.last[role] = addr
+            # Recorded first: when the dial's own deadline expires from here on,
+            # expired_error knows which address was in flight.
+            self._at[role] = (addrs, i)
             deadline = trio.current_effective_deadline()
             attempt_deadline = math.inf
             if deadline != math.inf:
@@ -193,71 +225,21 @@ class Race(Generic[A, C]):
                     # No time left. If that is because a scope expired, this checkpoint delivers
                     # its Cancelled; otherwise record Go's errTimeout for this address.
                     await trio.lowlevel.checkpoint()
-                    err = self._timeout_error(addr)
+                    err = self._attempter.timeout_error(addr)
                     self.errors.append(err)
                     first_err = first_err or err
                     break
             try:
-                return (await self._one(addr, role, attempt_deadline, deadline), addr)
+                return (await self._attempter.attempt(addr, role, attempt_deadline), addr)
             except OSError as err:
                 self.errors.append(err)
                 first_err = first_err or err
+                self._first.setdefault(role, err)
         if first_err is None:
             raise OSError("no addresses to dial")  # the caller never passes an empty list
         raise first_err
 
-    async def _one(self, addr: A, role: Role, attempt_deadline: float, deadline: float) -> C:
-        """One attempt, under its partial deadline when that is earlier than the dial's."""
-        tracer = self._tracer
-        if tracer is not None:
-            text, family = self._describe(addr)
-            tracer.emit(
-                AttemptStart(
-                    time=trio.current_time(),
-                    dial=tracer.dial,
-                    addr=text,
-                    family=family,
-                    role=role,
-                    deadline=attempt_deadline,
-                )
-            )
-        try:
-            if attempt_deadline < deadline:
-                with trio.CancelScope(deadline=attempt_deadline):
-                    conn = await self._attempt(addr)
-                    self._emit_done(addr, role, None)
-                    return conn
-                raise self._timeout_error(addr)  # only this attempt's partial deadline expired
-            conn = await self._attempt(addr)
-        except trio.Cancelled:
-            self._emit_done(addr, role, None, cancelled=True)
-            raise
-        except OSError as exc:
-            self._emit_done(addr, role, exc)
-            raise
-        self._emit_done(addr, role, None)
-        return conn
-
-    def _emit_done(self, addr: A, role: Role, error: OSError | None, *, cancelled: bool = False) -> None:
-        tracer = self._tracer
-        if tracer is None:
-            return
-        text, family = self._describe(addr)
-        tracer.emit(
-            AttemptDone(
-                time=trio.current_time(),
-                dial=tracer.dial,
-                addr=text,
-                family=family,
-                role=role,
-                error=error,
-                cancelled=cancelled,
-            )
-        )
-
     def _emit_loser(self, addr: A, role: Role) -> None:
         tracer = self._tracer
         assert tracer is not None
-        tracer.emit(
-            LoserClosed(time=trio.current_time(), dial=tracer.dial, addr=self._describe(addr)[0], role=role)
-        )
+        tracer.emit(LoserClosed(time=trio.current_time(), dial=tracer.dial, addr=str(addr), role=role))
