@@ -62,6 +62,7 @@ nitpick_ignore_regex = [
     # typing.Literal arguments render as bare strings ("tcp", "udp", ...).
     ("py:class", r"['\"].*['\"]"),
     ("py:class", r"trionet\._[a-z_]+\..*"),
+    ("py:class", r"trionet\.testing\._[a-z_]+\..*"),
 ]
 
 # Offline intersphinx: (published base URL, vendored inventory file).

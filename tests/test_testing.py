@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import ipaddress
 import math
 import os
 import socket
@@ -211,3 +212,110 @@ async def test_check_takes_a_dialed_packet_conn() -> None:
             net.check()
         await pc.aclose()
     net.check()
+
+
+async def test_per_family_answer_delays(autojump_clock: trio.testing.MockClock) -> None:
+    net = FakeNet()
+    net.add_host("dual.test", ["::1", "127.0.0.1"], delay=0.5, ipv6_delay=0.2)
+    net.add_host("v4late.test", ["::1", "127.0.0.1"], ipv4_delay=0.3)  # AAAA at once
+    net.add_host("v4only.test", ["127.0.0.1"], ipv6_delay=0.7)
+    r = net.resolver
+    cases = [
+        ("dual.test", "ip6", 0.2, [IPAddr("::1")]),
+        ("dual.test", "ip4", 0.5, [IPAddr("127.0.0.1")]),
+        ("dual.test", "ip", 0.5, [IPAddr("::1"), IPAddr("127.0.0.1")]),  # the slower family
+        ("v4late.test", "ip6", 0.0, [IPAddr("::1")]),
+        ("v4late.test", "ip4", 0.3, [IPAddr("127.0.0.1")]),
+        ("v4late.test", "ip", 0.3, [IPAddr("::1"), IPAddr("127.0.0.1")]),
+        # a family without addresses still answers after its delay: no such host
+        ("v4only.test", "ip6", 0.7, "lookup v4only.test: no such host"),
+    ]
+    got: dict[tuple[str, str], tuple[float, object]] = {}
+
+    async def one(name: str, network: str) -> None:
+        try:
+            answer: object = await r.lookup_ip_addr(name, network=network)
+        except DNSError as exc:
+            answer = str(exc)
+        got[name, network] = (trio.current_time(), answer)
+
+    async with trio.open_nursery() as nursery:  # all asked at 0
+        for name, network, _, _ in cases:
+            nursery.start_soon(one, name, network)
+    assert got == {(name, network): (when, answer) for name, network, when, answer in cases}
+    for bad in ({"ipv4_delay": -1}, {"ipv6_delay": -0.5}, {"delay": -1, "ipv4_delay": 1, "ipv6_delay": 1}):
+        with pytest.raises(ValueError, match="delay must be >= 0"):
+            net.add_host("x.test", ["::1"], **bad)
+
+
+async def test_summed_delays_are_exact(autojump_clock: trio.testing.MockClock) -> None:
+    # 0.1 + 0.05 is 0.15000000000000002 in binary floats; the script says 0.15.
+    net = FakeNet()
+    net.delay("127.0.0.1", 0.1)
+    net.delay("127.0.0.2", 0.05, then="refuse")
+    net.add_host("late.test", ["127.0.0.3"], delay=0.7)
+    net.delay("127.0.0.3", 0.2)
+    with net.install():
+        (await trionet.dial("tcp", "127.0.0.1:80")).socket.close()
+        with pytest.raises(ConnectionRefusedError):
+            await trionet.dial("tcp", "127.0.0.2:80")
+        assert trio.current_time() == 0.15
+        assert net.connects[1].end == 0.15
+        (await trionet.Dialer(resolver=net.resolver).dial("tcp", "late.test:80")).socket.close()
+        assert trio.current_time() == 1.05  # 0.15 + 0.7 + 0.2
+    net.check()
+
+
+async def test_install_isolates_the_default_resolver(autojump_clock: trio.testing.MockClock) -> None:
+    net = FakeNet()
+    net.add_host("dual.test", ["::1", "127.0.0.1"], delay=0.1)
+    before = dict(vars(trionet.default_resolver))
+    with net.install():
+        # no resolver named: the default one answers from the fake
+        assert await trionet.lookup_host("dual.test") == ["::1", "127.0.0.1"]
+        assert await trionet.lookup_ip("ip4", "dual.test") == [ipaddress.ip_address("127.0.0.1")]
+        assert await trionet.lookup_cname("dual.test") == "dual.test."
+        stream = await trionet.dial("tcp", "dual.test:80")
+        assert stream.socket.getpeername()[0] == "::1"
+        await stream.aclose()
+        with pytest.raises(OpError, match=r"^dial tcp: lookup nosuch.test: no such host$"):
+            await trionet.dial("tcp", "nosuch.test:80")
+        # what the fake cannot answer fails at once, loudly, and sends nothing
+        for call, text in [
+            (trionet.lookup_mx("dual.test"), "lookup dual.test: MX lookups are not faked"),
+            (trionet.lookup_txt("dual.test"), "lookup dual.test: TXT lookups are not faked"),
+            (trionet.lookup_ns("dual.test"), "lookup dual.test: NS lookups are not faked"),
+            (trionet.lookup_srv("x", "tcp", "dual.test"), "lookup dual.test: SRV lookups are not faked"),
+            (trionet.lookup_addr("127.0.0.1"), "lookup 127.0.0.1: PTR lookups are not faked"),
+        ]:
+            start = trio.current_time()
+            with pytest.raises(DNSError) as info:
+                await call
+            assert str(info.value).startswith(text)
+            assert trio.current_time() == start
+        # trio's own getaddrinfo (trio.open_tcp_stream, the libc path) answers from the fake too
+        infos = await trio.socket.getaddrinfo("dual.test", 443, type=socket.SOCK_STREAM)
+        assert [i[4][:2] for i in infos] == [("::1", 443), ("127.0.0.1", 443)]
+        with pytest.raises(socket.gaierror):
+            await trio.socket.getaddrinfo("nosuch.test", 443)
+        assert await trio.socket.getaddrinfo("127.0.0.1", 1, type=socket.SOCK_STREAM)  # numeric: as ever
+    assert not [s for s in net.sockets if s.type == socket.SOCK_DGRAM]  # no query socket was made
+    assert dict(vars(trionet.default_resolver)) == before  # restored: no shadow left behind
+    with pytest.raises(TypeError), net.install(), FakeNet().install():  # nested installs restore in order
+        raise TypeError
+    assert dict(vars(trionet.default_resolver)) == before
+
+
+async def test_https_records(autojump_clock: trio.testing.MockClock) -> None:
+    net = FakeNet()
+    net.add_https("svc.test", alpn=["h2", "h3"], port=8443, ipv4hint=["192.0.2.1"], ipv6hint=["2001:db8::1"])
+    net.add_https("svc.test", priority=2, target="alt.test.", delay=0.25)
+    records = await net.resolver._lookup_https("svc.test")
+    assert trio.current_time() == 0.25
+    assert [r.to_text() for r in records] == [
+        '1 . alpn="h2,h3" port="8443" ipv4hint="192.0.2.1" ipv6hint="2001:db8::1"',
+        "2 alt.test.",
+    ]
+    assert await net.resolver._lookup_https("none.test") == []
+    with pytest.raises(ValueError, match="not a valid HTTPS record"):
+        net.add_https("bad.test", ipv4hint=["::1"])

@@ -2,12 +2,11 @@
 
 What may live here: one fake socket's behaviour — a scripted ``connect()`` (its :class:`Rule`),
 the :class:`Connect` record it leaves, the in-memory echo peer once connected — and the Trio
-socket factory that hands these out. The scripting API, the fake resolver and the real blackhole
-stay in :mod:`trionet.testing`, which imports this module, never the reverse: a socket sees its
-network only through :class:`SocketNet`.
+socket factory that hands these out. The scripting API (``_fake_net``) imports this module, never
+the reverse: a socket sees its network only through :class:`SocketNet`.
 
 :class:`Connect` and :class:`FakeSocket` are public as ``trionet.testing.X``
-(that module sets their ``__module__``).
+(the package sets their ``__module__``).
 """
 
 from __future__ import annotations
@@ -23,7 +22,8 @@ from typing import Literal, Protocol, final, overload
 
 import trio
 
-from ._address import IP
+from .._address import IP
+from ._exact import after
 
 __all__ = ["Connect", "FakeSocket", "Outcome", "Rule", "SocketFactory", "SocketNet", "address_key"]
 
@@ -72,7 +72,7 @@ def address_key(address: str | IP) -> str:
 class SocketNet(Protocol):
     """What a :class:`FakeSocket` and its factory use of their network (``FakeNet`` has it all).
 
-    A protocol rather than an import of ``trionet.testing``, so the import points one way.
+    A protocol rather than an import of ``_fake_net``, so the import points one way.
     """
 
     @property
@@ -122,7 +122,7 @@ async def _wait_for_outcome(rule: Rule, start: float) -> None:
     elif rule.delay == math.inf:
         await trio.sleep_forever()
     else:
-        await _kernel_event_at(start + rule.delay)
+        await _kernel_event_at(after(start, rule.delay))
 
 
 @final
