@@ -273,7 +273,7 @@ class HostnameResolver(trio.abc.HostnameResolver):
             number = port if isinstance(port, int) else lookup_port_static("tcp", port or "0")
         except OSError:
             raise _stdlib_socket.gaierror(_stdlib_socket.EAI_SERVICE, "Servname not supported") from None
-        return self._resolver._getaddrinfo_answer(name, number, family, type, proto)
+        return self._resolver._getaddrinfo_answer(name, number, family, type, proto)  # pyright: ignore[reportPrivateUsage]
 
     async def getnameinfo(
         self, sockaddr: tuple[str, int] | tuple[str, int, int, int], flags: int
