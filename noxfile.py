@@ -52,9 +52,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
-    """Build the Sphinx docs with -n -W, then run every example in them (doctest)."""
-    _install(session, "docs")
+    """Build the Sphinx docs with -n -W, then run every example in them as its own program."""
+    _install(session, "docs", "test")
     session.run("sphinx-build", "-n", "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html")
-    session.run(
-        "sphinx-build", "-n", "-W", "--keep-going", "-q", "-b", "doctest", "docs", "docs/_build/doctest"
-    )
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_docs_examples.py")

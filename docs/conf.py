@@ -1,7 +1,8 @@
 """Sphinx configuration for trionet's documentation.
 
 Built by ``nox -s docs`` with ``-n -W`` (every reference must resolve, every warning is an
-error), then again with the ``doctest`` builder, which runs every example in the pages.
+error). The examples in the pages are complete programs, run one by one in a fresh ``python``
+by ``tests/test_docs_examples.py`` (its docstring states the rule every page follows).
 
 The build is offline: the intersphinx inventories of Python and Trio are vendored in
 ``_intersphinx/`` (see ``_intersphinx/README.rst`` for where they come from and how to refresh
@@ -10,12 +11,9 @@ them), so no page ever needs the network to build.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# The examples' loopback helpers (docs/_lab/doclab.py), shown in the cancellation chapter.
-sys.path.insert(0, str(HERE / "_lab"))
 
 project = "trionet"
 author = "trionet developers"
@@ -25,7 +23,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
-    "sphinx.ext.doctest",
     "sphinxcontrib_trio",
 ]
 
@@ -71,25 +68,11 @@ intersphinx_mapping = {
     "trio": ("https://trio.readthedocs.io/en/stable", str(HERE / "_intersphinx" / "trio.inv")),
 }
 
-# --- doctest -------------------------------------------------------------------------------
-# Every example in every page runs in CI. They talk to loopback only, through the helpers in
-# _lab/doclab.py, and most run under Trio's MockClock so that times are exact.
-doctest_global_setup = """
-import math
-import trio
-import trio.testing
-from trio.testing import MockClock
-import trionet
-import doclab
-from trionet import *
-"""
-import doctest as _doctest  # noqa: E402
-
-doctest_default_flags = _doctest.ELLIPSIS | _doctest.NORMALIZE_WHITESPACE | _doctest.DONT_ACCEPT_TRUE_FOR_1
-doctest_test_doctest_blocks = "default"
-
-exclude_patterns = ["_build", "_lab", "_intersphinx", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_intersphinx", "Thumbs.db", ".DS_Store"]
 templates_path: list[str] = []
 html_theme = "alabaster"
 html_title = "trionet"
 pygments_style = "sphinx"
+# ``::`` literal blocks are console transcripts and output, never code: only
+# ``code-block:: python`` / ``pycon`` are shown (and run) as Python.
+highlight_language = "text"
