@@ -12,25 +12,17 @@ from __future__ import annotations
 import errno as _errno
 import functools
 import math
-import socket as _stdlib_socket
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import trio
 
-from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, sockaddr_for
+from ._address import Addr, TCPAddr, UDPAddr, UnixAddr, sockaddr_for
 from ._addrlist import is_ipv4_addr
-from ._connect import connect, stdlib_socket_of
-from ._errors import AddrError, OpError, SyscallError, io_timeout
-from ._network import Network, ctrl_network
-from ._sockopt import (
-    IPPROTO_MPTCP,
-    AnySocket,
-    apply_keepalive,
-    keepalive_plan,
-    mptcp_available,
-    set_default_sockopts,
-)
+from ._errors import OpError, SyscallError, io_timeout
+from ._network import Network
+from ._sock import ControlError, dial_socket, favorite_family
+from ._sockopt import IPPROTO_MPTCP, AnySocket, apply_keepalive, keepalive_plan, mptcp_available
 from .trace import AttemptDone, AttemptStart, Role, Tracer
 
 if TYPE_CHECKING:
@@ -41,30 +33,13 @@ if TYPE_CHECKING:
     #: the lookup, the one address of a single attempt, or a strategy that knows its progress.
     DialStep: TypeAlias = Literal["resolve"] | Addr | Strategy | None
 
-__all__ = ["SockAddr", "SysDialer", "Target", "favorite_family", "is_self_connected", "sockaddr_of"]
+__all__ = ["SockAddr", "SysDialer", "Target", "is_self_connected", "sockaddr_of"]
 
 #: An address in the socket module's form: a path, or a (host, port[, flowinfo, scope]) tuple.
 SockAddr = str | bytes | tuple[str, int] | tuple[str, int, int, int]
 
 #: One address ready for ``connect()``: its socket family and socket-module form.
 Target = tuple[int, SockAddr]
-
-# IP_BIND_ADDRESS_NO_PORT: bind the local IP now, pick the port at connect() time, so a fixed
-# local IP does not burn an ephemeral port per (IP, port) pair before the 4-tuple is known. trio
-# defines it where Python 3.10's socket module does not.
-_IP_BIND_ADDRESS_NO_PORT: Final = getattr(trio.socket, "IP_BIND_ADDRESS_NO_PORT", 24)
-
-
-def favorite_family(net: Network, local: Addr | None, remote: Addr) -> int:
-    """Go's ``favoriteAddrFamily`` for a dial."""
-    if net.family != _stdlib_socket.AF_UNSPEC:  # unix, or a 4/6 network: the name decides
-        return net.family
-    local_v4 = local is None or (
-        isinstance(local, TCPAddr | UDPAddr | IPAddr) and (local.ip is None or is_ipv4(local.ip))
-    )
-    if local_v4 and is_ipv4_addr(remote):
-        return _stdlib_socket.AF_INET
-    return _stdlib_socket.AF_INET6
 
 
 # The address values are immutable and hashable, so the socket-module form is worth caching:
@@ -243,69 +218,32 @@ class SysDialer:
     async def _dial_one(
         self, addr: Addr, proto: int, family: int, sockaddr: SockAddr
     ) -> trio.socket.SocketType:
-        """socket → options → control → bind → connect, retried on a self-connect (Go 2690)."""
-        net, local = self.net, self.local
+        """Go's ``doDialTCPProto``: the socket layer's dial, redone on a self-connect (Go 2690)
+        or a local port clash, then keep-alive (Go's ``newTCPConn``). The one OpError wrap."""
+        net, local, d = self.net, self.local, self.d
         no_local_port = local is None or not isinstance(local, TCPAddr | UDPAddr) or local.port == 0
         for tries_left in (2, 1, 0):
-            # A dial already cancelled or out of time makes no socket and calls no control hook.
-            await trio.lowlevel.checkpoint_if_cancelled()
             try:
-                sock = trio.socket.socket(family, net.socktype, proto)
-            except OSError as exc:
-                raise self.op_error(addr, SyscallError("socket", exc)) from None
-            # The kernel socket inside Trio's, called directly on this hot path (None for a
-            # custom factory's socket, which is then used through its own methods).
-            raw = stdlib_socket_of(sock)
-            opts: AnySocket = sock if raw is None else raw
-            try:
-                self._setup(sock, opts, family, addr)
-                if local is not None:
-                    await self._bind(sock, family, addr, local)
-                try:
-                    await connect(sock, raw, sockaddr)
-                except OSError as exc:
-                    if exc.errno == _errno.EADDRNOTAVAIL and no_local_port and tries_left:
-                        sock.close()
-                        continue
-                    raise self.op_error(addr, SyscallError("connect", exc)) from None
-                if net.kind == "tcp":
-                    if no_local_port and tries_left and self.self_connected(opts, sockaddr):
-                        sock.close()
-                        continue
-                    apply_keepalive(opts, keepalive_plan(self.d.keep_alive, self.d.keep_alive_config))
-                return sock
-            except BaseException:
-                sock.close()
-                raise
+                sock, opts = await dial_socket(
+                    net, family, proto, addr, sockaddr, local=local, control=d.control
+                )
+            except ControlError as exc:
+                raise self.op_error(addr, exc.err) from exc.err
+            except SyscallError as exc:
+                if (
+                    exc.syscall == "connect"
+                    and exc.errno == _errno.EADDRNOTAVAIL
+                    and no_local_port
+                    and tries_left
+                ):
+                    continue  # (the socket layer closed it)
+                raise self.op_error(addr, exc) from None
+            except OSError as exc:  # an AddrError from bind
+                raise self.op_error(addr, exc) from None
+            if net.kind == "tcp":
+                if no_local_port and tries_left and self.self_connected(opts, sockaddr):
+                    sock.close()
+                    continue
+                apply_keepalive(opts, keepalive_plan(d.keep_alive, d.keep_alive_config))
+            return sock
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _setup(self, sock: trio.socket.SocketType, opts: AnySocket, family: int, addr: Addr) -> None:
-        """Go's setDefaultSockopts (through *opts*), then Control with *sock* (the bind comes
-        next, in ``_bind``)."""
-        net = self.net
-        try:
-            set_default_sockopts(opts, net, family)
-        except OSError as exc:
-            raise self.op_error(addr, SyscallError("setsockopt", exc)) from None
-        if self.d.control is not None:
-            try:
-                self.d.control(ctrl_network(net, family), str(addr), sock)
-            except Exception as exc:
-                raise self.op_error(addr, exc) from exc
-
-    async def _bind(self, sock: trio.socket.SocketType, family: int, addr: Addr, local: Addr) -> None:
-        """Bind the dialer's ``local_addr`` (a port-less IP with IP_BIND_ADDRESS_NO_PORT)."""
-        net = self.net
-        try:
-            if isinstance(local, UnixAddr):
-                if local.name:
-                    await sock.bind(local.sockaddr())
-                return
-            port = local.port if isinstance(local, TCPAddr | UDPAddr) else 0
-            if port == 0 and net.kind == "tcp":
-                sock.setsockopt(_stdlib_socket.IPPROTO_IP, _IP_BIND_ADDRESS_NO_PORT, 1)
-            await sock.bind(sockaddr_for(family, local.ip, port, local.zone))
-        except AddrError as exc:
-            raise self.op_error(addr, exc) from None
-        except OSError as exc:
-            raise self.op_error(addr, SyscallError("bind", exc)) from None

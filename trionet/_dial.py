@@ -9,8 +9,8 @@
 3. **resolve** (:func:`_resolve`): the rest of ``resolveAddrList``, asking the resolver;
 4. **partition** (``_addrlist.partition``, Go's ``addrList.partition``): primaries and
    fallbacks, for network ``"tcp"`` with fast fallback on;
-5. **race or single attempt** (:func:`_connect`): one address and nobody tracing is one
-   attempt; anything else goes to the strategy chosen at one marked point (Go's
+5. **race or single attempt** (:func:`_dial_steps`, :func:`_race`): one address and nobody
+   tracing is one attempt; anything else goes to the strategy chosen at one marked point (Go's
    ``dialParallel`` and ``dialSerial``, in ``_happy_eyeballs``), whose attempts are
    ``_attempt.SysDialer.attempt`` (Go's ``dialSingle``).
 
@@ -35,13 +35,14 @@ import trio
 from . import trace
 from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, split_host_port
 from ._addrlist import addr_list_now, is_ipv4_addr, lookup_addr_list, parse_local_addr, partition
-from ._attempt import SysDialer, Target, favorite_family, sockaddr_of
+from ._attempt import SysDialer, Target, sockaddr_of
 from ._deadline import check_duration, own_deadline
 from ._errors import AddrError, DNSError, OpError, UnknownNetworkError, io_timeout
 from ._happy_eyeballs import Race
 from ._network import Control, Network, parse_network
 from ._packetconn import PacketConn
 from ._resolver import Resolver, default_resolver
+from ._sock import favorite_family
 from ._sockopt import KeepAliveConfig, check_keep_alive, mptcp_default
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -241,12 +242,22 @@ async def _dial_steps(sd: SysDialer, plan: _Plan, own: float) -> trio.SocketStre
             )
         )
     try:
-        addrs = plan.addrs if plan.addrs is not None else await _resolve(sd)
-        sock, addr = await _connect(sd, addrs, plan.target)
+        addrs = plan.addrs if plan.addrs is not None else await _resolve(sd)  # step 3
+        if len(addrs) == 1 and tracer is None:
+            # Step 5, one attempt: one address and nobody tracing, so no race object and no
+            # partial deadline (all the time is this address's anyway). A traced dial takes
+            # the race, which for one address is a plain serial walk (no nursery) that
+            # reports its attempt. (Inline: a coroutine layer less on the hot path.)
+            addr = sd.in_flight = addrs[0]
+            sock = await sd.attempt(addr, target=plan.target)
+        else:
+            sock, addr = await _race(sd, addrs)  # steps 4 and 5
     except OSError as exc:
-        _trace_done(sd, None, exc)
+        if tracer is not None:
+            _trace_done(sd, None, exc)
         raise
-    _trace_done(sd, addr, None)
+    if tracer is not None:
+        _trace_done(sd, addr, None)
     if sd.net.is_stream:
         return trio.SocketStream(sock)
     return PacketConn(sock, sd.net.name, remote_addr=addr)
@@ -263,19 +274,9 @@ async def _resolve(sd: SysDialer) -> tuple[Addr, ...]:
         raise OpError("dial", sd.net.name, None, None, exc) from None
 
 
-async def _connect(
-    sd: SysDialer, addrs: tuple[Addr, ...], target: Target | None
-) -> tuple[trio.socket.SocketType, Addr]:
-    """Steps 4 and 5: one attempt, or partition and race (Go's end of ``DialContext``).
-
-    *target* is the plan's ``(family, sockaddr)`` for a single IP literal, or None.
-    """
-    if len(addrs) == 1 and sd.tracer is None:
-        # One address, nobody tracing: one attempt, no race object, no partial deadline (all
-        # the time is this address's anyway). A traced dial takes the race below, which for
-        # one address is a plain serial walk (no nursery) that reports its attempt.
-        addr = sd.in_flight = addrs[0]
-        return await sd.attempt(addr, target=target), addr
+async def _race(sd: SysDialer, addrs: tuple[Addr, ...]) -> tuple[trio.socket.SocketType, Addr]:
+    """Steps 4 and 5 for several addresses or a traced dial: partition, then the strategy
+    (Go's end of ``DialContext``: ``partition``, then ``dialParallel``)."""
     d = sd.d
     delay = DEFAULT_FALLBACK_DELAY if d.fallback_delay is None else d.fallback_delay
     if sd.net.name == "tcp" and delay >= 0:  # Go: d.dualStack() && network == "tcp"

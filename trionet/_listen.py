@@ -4,10 +4,11 @@ One listen is (Go's ``ListenConfig.Listen``/``ListenPacket``): parse the network
 passive address with the default resolver → take the first IPv4 address, else the first
 (``first(isIPv4)``) → check the address type fits the call → choose the family
 (``favoriteAddrFamily``: a wildcard on plain ``tcp``/``udp`` is one dual-stack AF_INET6 socket)
-→ ``socket()`` (MPTCP first for TCP, plain TCP on any failure) → Go's default options,
-``SO_REUSEADDR`` for stream listeners, ``SO_REUSEPORT`` when asked → ``control`` → ``bind`` →
-``listen(backlog)``. Every failure is an :class:`OpError` ``listen NET ADDR: ...``; bad input
-fails before any socket exists.
+→ the socket layer's listen (:mod:`trionet._sock`: ``socket()``, MPTCP first for TCP and plain
+TCP on any failure, Go's default options, ``SO_REUSEADDR`` for stream listeners,
+``SO_REUSEPORT`` when asked, ``control``, ``bind``, ``listen(backlog)``). Every failure is an
+:class:`OpError` ``listen NET ADDR: ...``, wrapped here once; bad input fails before any socket
+exists.
 
 What may live here: everything up to a bound, listening socket — options, address and family
 choice, the backlog, socket creation. What the socket does afterwards (accept, keep-alive on
@@ -21,29 +22,26 @@ import errno as _errno
 import functools
 import os
 import re
-import socket as _stdlib_socket
 from dataclasses import dataclass
 from typing import Final, Literal, final, overload
 
 import trio
 
-from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, is_ipv4, is_wildcard, sockaddr_for
-from ._addrlist import HostResolver, first, ip_of, resolve_addr_list
-from ._connect import stdlib_socket_of
+from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr
+from ._addrlist import HostResolver, first, resolve_addr_list
 from ._errors import AddrError, OpError, SyscallError, UnknownNetworkError
 from ._listener import Listener, has_keepalive
-from ._network import Control, Network, ctrl_network, parse_network
+from ._network import Control, Network, parse_network
 from ._packetconn import PacketConn
 from ._resolver import default_resolver
+from ._sock import ControlError, favorite_family, listen_socket
 from ._sockopt import (
     IPPROTO_MPTCP,
     KeepAliveConfig,
-    apply_keepalive,
     check_keep_alive,
     keepalive_plan,
     mptcp_available,
     mptcp_default,
-    set_default_sockopts,
 )
 
 __all__ = [
@@ -89,39 +87,6 @@ def _system_backlog() -> int:
     except (OSError, ValueError):
         text = None
     return listener_backlog(text, os.uname().release)
-
-
-@functools.cache
-def _ip_stack() -> tuple[bool, bool]:
-    """Go's ``ipStackCapabilities.probe``: (IPv4 works, IPv4-mapped IPv6 works), probed once."""
-    try:
-        _stdlib_socket.socket(_stdlib_socket.AF_INET, _stdlib_socket.SOCK_STREAM).close()
-        ipv4 = True
-    except OSError:
-        ipv4 = False
-    try:
-        with _stdlib_socket.socket(_stdlib_socket.AF_INET6, _stdlib_socket.SOCK_STREAM) as s:
-            s.setsockopt(_stdlib_socket.IPPROTO_IPV6, _stdlib_socket.IPV6_V6ONLY, 0)
-            s.bind(("::ffff:127.0.0.1", 0))
-        v4map = True
-    except OSError:
-        v4map = False
-    return ipv4, v4map
-
-
-def _listen_family(net: Network, la: Addr) -> int:
-    """Go's ``favoriteAddrFamily`` in listen mode (only ``*6`` networks are IPv6-only; see
-    :func:`set_default_sockopts`)."""
-    if net.family != _stdlib_socket.AF_UNSPEC:  # unix, or a 4/6 network: the name decides
-        return net.family
-    ip = ip_of(la)
-    if is_wildcard(ip):
-        ipv4, v4map = _ip_stack()
-        if v4map or not ipv4:
-            return _stdlib_socket.AF_INET6  # one dual-stack socket
-        if ip is None:
-            return _stdlib_socket.AF_INET
-    return _stdlib_socket.AF_INET if ip is None or is_ipv4(ip) else _stdlib_socket.AF_INET6
 
 
 @final
@@ -287,69 +252,25 @@ class ListenConfig:
         return _system_backlog() if self.backlog is None else min(self.backlog, _C_INT_MAX)
 
     async def _open(self, net: Network, la: Addr, proto: int, backlog: int | None) -> trio.socket.SocketType:
-        """socket → default options → control → bind → listen (when *backlog* is not None)."""
-        family = _listen_family(net, la)
-
-        def fail(err: BaseException) -> OpError:
-            return OpError("listen", net.name, None, la, err)
-
+        """The socket layer's listen (socket → options → control → bind → listen when *backlog*
+        is not None), its errors wrapped once: ``listen NET ADDR: ...``."""
         try:
-            sock = trio.socket.socket(family, net.socktype, proto)
+            return await listen_socket(
+                net,
+                favorite_family(net, la, None, listen=True),
+                proto,
+                la,
+                control=self.control,
+                backlog=backlog,
+                reuse_port=self.reuse_port,
+                keepalive=keepalive_plan(self.keep_alive, self.keep_alive_config)
+                if net.kind == "tcp"
+                else None,
+            )
+        except ControlError as exc:
+            raise OpError("listen", net.name, None, la, exc.err) from exc.err
         except OSError as exc:
-            raise fail(SyscallError("socket", exc)) from None
-        try:
-            ip = ip_of(la)
-            multicast = isinstance(la, UDPAddr) and ip is not None and ip.is_multicast
-            bound = la
-            if isinstance(la, UDPAddr) and multicast:
-                # Go: a multicast listener binds the wildcard, so several can share the group.
-                bound = UDPAddr("0.0.0.0" if family == _stdlib_socket.AF_INET else "::", la.port)
-            try:
-                self._set_options(sock, net, family, backlog is not None or multicast)
-            except OSError as exc:
-                raise fail(SyscallError("setsockopt", exc)) from None
-            if self.control is not None:
-                try:
-                    self.control(ctrl_network(net, family), str(bound), sock)
-                except Exception as exc:
-                    raise fail(exc) from exc
-            try:
-                if isinstance(bound, UnixAddr):
-                    raw = stdlib_socket_of(sock)
-                    if bound.name == "" and raw is not None:
-                        # Go's autobind: the kernel picks an abstract name. Trio's bind cannot
-                        # take an empty path (it indexes it), the standard library's can.
-                        raw.bind("")
-                    else:
-                        await sock.bind(bound.sockaddr())
-                else:
-                    port = bound.port if isinstance(bound, TCPAddr | UDPAddr) else 0
-                    await sock.bind(sockaddr_for(family, ip_of(bound), port, bound.zone))
-            except AddrError as exc:
-                raise fail(exc) from None
-            except OSError as exc:
-                raise fail(SyscallError("bind", exc)) from None
-            if net.kind == "tcp":  # before listen(): every queued connection inherits it
-                apply_keepalive(sock, keepalive_plan(self.keep_alive, self.keep_alive_config))
-            if backlog is not None:
-                try:
-                    sock.listen(backlog)
-                except OSError as exc:
-                    raise fail(SyscallError("listen", exc)) from None
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-
-    def _set_options(self, sock: trio.socket.SocketType, net: Network, family: int, reuse_addr: bool) -> None:
-        """Go's ``setDefaultSockopts`` + ``setDefaultListenerSockopts``, and ``SO_REUSEPORT``."""
-        set_default_sockopts(sock, net, family)
-        if reuse_addr:
-            # Stream listeners (and multicast UDP): a restarted server can bind at once even
-            # with connections of the previous one in TIME_WAIT (TestClosingListener).
-            sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_REUSEADDR, 1)
-        if self.reuse_port:
-            sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_REUSEPORT, 1)
+            raise OpError("listen", net.name, None, la, exc) from None
 
 
 def _unexpected(net: Network, la: Addr, address: str) -> OpError:

@@ -23,6 +23,7 @@ __all__ = [
     "IPPROTO_MPTCP",
     "AnySocket",
     "KeepAliveConfig",
+    "KeepAlivePlan",
     "apply_keepalive",
     "check_keep_alive",
     "keepalive_plan",
@@ -37,8 +38,12 @@ SOL_MPTCP: Final = 284  # no Python version defines socket.SOL_MPTCP
 MPTCP_INFO: Final = 1
 
 #: What the option helpers accept: a Trio socket, or the standard-library socket inside one
-#: (the dial's hot path calls the kernel through it; see ``_connect.stdlib_socket_of``).
+#: (the dial's hot path calls the kernel through it; see ``_sock.stdlib_socket_of``).
 AnySocket = trio.socket.SocketType | _stdlib_socket.socket
+
+#: What to set on a TCP socket: ``(idle, interval, count)`` seconds/probes, None leaves one
+#: untouched (see :func:`keepalive_plan`).
+KeepAlivePlan = tuple[int | None, int | None, int | None]
 
 # Go's defaults (dial.go, "see go.dev/issue/31510").
 DEFAULT_KEEPALIVE_IDLE: Final = 15
@@ -118,9 +123,7 @@ def _seconds(value: float | None, default: int) -> int | None:
 
 
 @functools.lru_cache(maxsize=64)
-def keepalive_plan(
-    keep_alive: float | None, config: KeepAliveConfig | None
-) -> tuple[int | None, int | None, int | None] | None:
+def keepalive_plan(keep_alive: float | None, config: KeepAliveConfig | None) -> KeepAlivePlan | None:
     """What to set on a new TCP connection: ``(idle, interval, count)`` or None for "leave it".
 
     Go's ``newTCPConn``: a non-enabled config is replaced by ``{enable, idle=keep_alive}`` unless
@@ -138,7 +141,7 @@ def keepalive_plan(
     )
 
 
-def apply_keepalive(sock: AnySocket, plan: tuple[int | None, int | None, int | None] | None) -> None:
+def apply_keepalive(sock: AnySocket, plan: KeepAlivePlan | None) -> None:
     """Apply a :func:`keepalive_plan` to a connected TCP socket.
 
     Errors are ignored, as Go's ``newTCPConn`` ignores them: keep-alive is best effort and must

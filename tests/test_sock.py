@@ -1,4 +1,5 @@
-"""trionet's connect(): Go's ``netFD.connect`` errno handling, on a socket whose answers are scripted.
+"""The socket layer's connect(): Go's ``netFD.connect`` errno handling, on a socket whose answers
+are scripted; and its accessor of Trio's internals.
 
 A real connect cannot be made to return EINTR or to report EINPROGRESS through SO_ERROR after the
 socket polled writable, so these cases give ``connect`` a socket subclass that replays a
@@ -16,7 +17,7 @@ import pytest
 import trio
 import trio.testing
 
-from trionet._connect import connect, stdlib_socket_of
+from trionet._sock import connect, stdlib_socket_of
 
 _SOL_ERROR = (socket.SOL_SOCKET, socket.SO_ERROR)
 #: connect() makes its calls on the standard-library socket; the Trio socket is not touched.
