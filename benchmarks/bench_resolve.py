@@ -1,28 +1,48 @@
 """Resolver benchmark: lookups per second against one local DNS server, trionet vs the rest.
 
 Run ``python benchmarks/bench_resolve.py [--quick] [--markdown]``. The server is a real dnsmasq
-on a free loopback port when ``/usr/sbin/dnsmasq`` exists, else ``tests/dnsfake.py`` in another
-process; either way it serves ``bench.test`` (A 127.0.0.1, AAAA ::1) and nothing leaves loopback.
-Contenders, interleaved round by round (order rotating), sequential lookups:
+(``tests/dnsfake.py`` in another process when dnsmasq is missing) serving ``bench.test`` and
+thousands of other names (A 127.0.0.1, AAAA ::1) from its own hosts file.
+
+**Where it runs.** ``getaddrinfo`` always asks port 53 of the servers in ``/etc/resolv.conf``,
+and the machine's nameserver is off limits (the network rule). So, when it can (root and
+``unshare``), the script re-runs itself inside a private network namespace and mount namespace
+of its own (``unshare --net --mount``): loopback only, no route anywhere else, dnsmasq on
+127.0.0.1:53 inside it, and a private ``resolv.conf`` (``nameserver 127.0.0.1``) and
+``nsswitch.conf`` (``hosts: files dns``) bind-mounted over ``/etc`` there. Every contender then
+runs in that one process, against the same server, in the same rounds. Both namespaces vanish
+when the process exits; the host's ``/etc`` is never touched (the child checks it is in new
+namespaces before mounting anything). Without them the getaddrinfo-for-DNS rows read
+"unavailable" and the rest runs on a free loopback port as before.
+
+Contenders, interleaved round by round (order rotating):
 
 * trionet's pure path, ``lookup_ip_addr`` (A and AAAA concurrently, RFC 6724 sort) and
   ``lookup_ip("ip4", ...)`` (A only). Asking the same name again gets byte-identical replies,
-  which trionet parses once (a 512-entry cache); the "distinct names" rows cycle through 1,024
+  which trionet parses once (a 512-entry cache); the "new names" rows cycle through 1,024
   names so that every reply is new, as when TTLs change between answers: that is the figure
-  for the resolver's CPU cost. The "server 5 ms away" rows ask ``tests/dnsfake.py --delay``
-  (in another process, still on loopback), which answers every query after 5 ms: there
-  trionet's concurrent A and AAAA queries meet dnspython's sequential ones;
-* dnspython's own async resolver (``dns.asyncresolver.Resolver(configure=False)``, trio backend):
-  ``resolve_name`` (AAAA then A) and ``resolve(..., "A")``;
-* ``getaddrinfo`` in a thread (``trio.socket.getaddrinfo``) for ``localhost`` only: for DNS
-  names it would use the system resolv.conf, which the network rule forbids. It is listed with
-  trionet's hosts-file lookup of ``localhost`` (private hosts file) for comparison;
+  for the resolver's CPU cost;
+* dnspython's own async resolver (``dns.asyncresolver.Resolver(configure=False)``, trio
+  backend): ``resolve_name`` (AAAA then A) and ``resolve(..., "A")``;
+* ``getaddrinfo`` in a worker thread as trio does it (``trio.socket.getaddrinfo(name, None, 0,
+  SOCK_STREAM)``: glibc asks A and AAAA in parallel, no cache), for DNS names (in the
+  namespace) and for ``localhost`` (the hosts file), beside trionet's hosts-file lookup;
+* "1,000 names, 100 in flight": 1,000 distinct names, 100 lookups at a time (100 tasks taking
+  the next name from one list), for trionet, dnspython and getaddrinfo threads; reported as
+  lookups/s. trio runs at most 40 ``getaddrinfo`` threads at once (its default thread limiter),
+  so that row is what a trio program gets, not 100 threads;
+* "server 5 ms away": ``tests/dnsfake.py --delay`` (another process, still on loopback)
+  answers every query after 5 ms: there trionet's concurrent A and AAAA queries meet
+  dnspython's sequential ones;
 * ``trionet.Dialer(resolver=<private hosts file>).dial("tcp", "localhost:PORT")`` against
   ``trio.open_tcp_stream("localhost", PORT)``.
 
-Each figure is the median over rounds of the per-operation time; "speed" is the ratio of those
-medians, "paired" the median over rounds of the ratio within each round (drift between rounds
-cancels out). Target (issue 4): trionet's pure path at least 2x dnspython's async resolver.
+Each figure is the median over rounds of the per-operation time (for the in-flight row, the
+batch's time divided by 1,000). "trionet speed-up" is the rival's median over trionet's;
+"paired" the median over rounds of that ratio within each round (drift cancels out): the
+figure targets are checked against. Targets (issue 15): new names A+AAAA >= 2.0x dnspython
+(floor 1.5x) and >= 1.0x getaddrinfo; 1,000 names / 100 in flight >= 2x both; the same name
+again not below 1.89x dnspython.
 """
 
 from __future__ import annotations
@@ -30,12 +50,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dns.asyncbackend
@@ -50,11 +72,40 @@ from _common import machine_line, median, paired_ratio, render_table, rotated
 ROOT = Path(__file__).resolve().parent.parent
 DNSMASQ = "/usr/sbin/dnsmasq"
 NAME = "bench.test."
-#: Names asked in turn by the "distinct names" rows: more than trionet's 512-entry parse cache,
+#: Names asked in turn by the "new names" rows: more than trionet's 512-entry parse cache,
 #: so every reply is parsed afresh, as when a server's TTLs change between answers.
 DISTINCT = [f"bench-{i}.test." for i in range(1024)]
+#: The in-flight row's names: a set of its own, also larger than any of trionet's caches.
+MANY = [f"many-{i}.test." for i in range(1000)]
+IN_FLIGHT = 100
 FAR_OURS = "trionet A+AAAA, server 5 ms away"
 FAR_THEIRS = "dnspython AAAA, A, server 5 ms away"
+NEW_OURS = "trionet A+AAAA, new names"
+NEW_DP = "dnspython AAAA, A, new names"
+NEW_GAI = "getaddrinfo thread, new names"
+MANY_OURS = f"trionet, {len(MANY):,} names / {IN_FLIGHT} in flight"
+MANY_DP = f"dnspython, {len(MANY):,} names / {IN_FLIGHT} in flight"
+MANY_GAI = f"getaddrinfo threads, {len(MANY):,} names / {IN_FLIGHT} in flight"
+SAME_OURS = "trionet lookup_ip_addr (A+AAAA)"
+SAME_DP = "dnspython resolve_name (AAAA, A)"
+
+#: Groups of the table: trionet's row first, then its rivals (each with trionet's speed-up).
+GROUPS: list[list[str]] = [
+    [SAME_OURS, SAME_DP],
+    [NEW_OURS, NEW_DP, NEW_GAI],
+    ["trionet lookup_ip ip4 (A)", "dnspython resolve A"],
+    [MANY_OURS, MANY_DP, MANY_GAI],
+    [FAR_OURS, FAR_THEIRS],
+    ["trionet localhost (hosts file)", "getaddrinfo thread localhost"],
+    ["trionet dial localhost", "trio.open_tcp_stream localhost"],
+]
+#: Rows that need getaddrinfo to reach the benchmark's server: only inside the namespace.
+NEEDS_NAMESPACE = {NEW_GAI, MANY_GAI}
+#: Rows whose one measurement is a whole batch of MANY lookups, not *n* single operations.
+BATCHES = {MANY_OURS, MANY_DP, MANY_GAI}
+
+#: The namespace child's marker: the parent's network and mount namespace identities.
+_NS_ENV = "TRIONET_BENCH_PARENT_NS"
 
 
 def _free_port() -> int:
@@ -73,15 +124,18 @@ def _free_port() -> int:
     raise OSError("no loopback port free for both UDP and TCP")
 
 
-def start_server(directory: Path) -> tuple[subprocess.Popen[bytes], int, str]:
-    """dnsmasq (machine.md's command line) or the fake server; (process, port, description)."""
-    port = _free_port()
+def _served_names() -> list[str]:
+    return [NAME, *DISTINCT, *MANY]
+
+
+def start_server(directory: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], int, str]:
+    """dnsmasq (machine.md's command line) or the fake server on *port* (None: a free one);
+    (process, port, description)."""
+    port = _free_port() if port is None else port
+    names = [n[:-1] for n in _served_names()]
     if os.path.exists(DNSMASQ):
         hosts = directory / "hosts.dnsmasq"
-        hosts.write_text(
-            "127.0.0.1 bench.test\n::1 bench.test\n"
-            + "".join(f"127.0.0.1 {n[:-1]}\n::1 {n[:-1]}\n" for n in DISTINCT)
-        )
+        hosts.write_text("".join(f"127.0.0.1 {n}\n::1 {n}\n" for n in names))
         argv = [
             DNSMASQ, "--keep-in-foreground", "--log-facility=-", "--conf-file=/dev/null", "--pid-file=",
             f"--port={port}", "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
@@ -93,15 +147,15 @@ def start_server(directory: Path) -> tuple[subprocess.Popen[bytes], int, str]:
             sys.executable,
             str(ROOT / "tests" / "dnsfake.py"),
             str(port),
-            "bench.test=127.0.0.1",
-            "bench.test=::1",
-            *(f"{n[:-1]}={ip}" for n in DISTINCT for ip in ("127.0.0.1", "::1")),
+            *(f"{n}={ip}" for n in names for ip in ("127.0.0.1", "::1")),
         ]
         what = "tests/dnsfake.py (dnsmasq not installed)"
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while not _answers(port):
         if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
             raise RuntimeError(f"{what} did not start")
         time.sleep(0.01)
     return proc, port, what
@@ -122,6 +176,8 @@ def start_far_server() -> tuple[subprocess.Popen[bytes], int]:
     deadline = time.monotonic() + 10
     while not _answers(port):
         if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
             raise RuntimeError("tests/dnsfake.py --delay did not start")
         time.sleep(0.01)
     return proc, port
@@ -139,7 +195,65 @@ def _answers(port: int) -> bool:
             return False
 
 
-async def bench(port: int, far_port: int, directory: Path, rounds: int, n: int) -> dict[str, list[float]]:
+# -- the private namespace -------------------------------------------------------------------
+def _ns_ids() -> str:
+    return f"{os.readlink('/proc/self/ns/net')} {os.readlink('/proc/self/ns/mnt')}"
+
+
+def namespace_unavailable() -> str | None:
+    """Why the script cannot re-run itself in a private network + mount namespace, or None."""
+    if os.environ.get("TRIONET_BENCH_NO_NAMESPACE"):
+        return "TRIONET_BENCH_NO_NAMESPACE is set"
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "needs root for unshare --net --mount"
+    for tool in ("unshare", "ip", "mount"):
+        if shutil.which(tool) is None:
+            return f"no {tool} command"
+    if not os.path.exists(DNSMASQ):
+        return "no dnsmasq to listen on port 53"
+    return None
+
+
+def rerun_in_namespace(argv: list[str]) -> int:
+    """Run this script again in new network and mount namespaces; its exit status."""
+    env = dict(os.environ, **{_NS_ENV: _ns_ids()})
+    cmd = ["unshare", "--net", "--mount", "--propagation", "private", sys.executable, *argv]
+    return subprocess.run(cmd, env=env, check=False).returncode
+
+
+@contextmanager
+def private_etc(directory: Path) -> Iterator[None]:
+    """In the child: loopback up, and a resolv.conf and nsswitch.conf of our own over /etc's.
+
+    Refuses unless both namespaces differ from the parent's: the bind mounts must never land on
+    the host's /etc, and getaddrinfo must never reach the host's network.
+    """
+    parent = os.environ.get(_NS_ENV, "")
+    mine = _ns_ids().split()
+    if not parent or any(a == b for a, b in zip(parent.split(), mine, strict=True)):
+        raise RuntimeError("not inside a private network and mount namespace; refusing to mount")
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    files = {
+        "/etc/resolv.conf": "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n",
+        "/etc/nsswitch.conf": "hosts: files dns\n",
+    }
+    mounted: list[str] = []
+    try:
+        for target, text in files.items():
+            source = directory / Path(target).name
+            source.write_text(text)
+            subprocess.run(["mount", "--bind", str(source), target], check=True)
+            mounted.append(target)
+        yield
+    finally:
+        for target in reversed(mounted):
+            subprocess.run(["umount", target], check=False)
+
+
+# -- the measurements ------------------------------------------------------------------------
+async def bench(
+    port: int, far_port: int, directory: Path, rounds: int, n: int, with_gai_dns: bool
+) -> dict[str, list[float]]:
     (directory / "resolv.conf").write_text("options timeout:2 attempts:1\n")
     (directory / "hosts").write_text("127.0.0.1 localhost\n")
 
@@ -176,89 +290,164 @@ async def bench(port: int, far_port: int, directory: Path, rounds: int, n: int) 
     async def dial_trio() -> None:
         await (await trio.open_tcp_stream("localhost", tcp_port)).aclose()
 
-    async def gai() -> None:
-        await trio.socket.getaddrinfo("localhost", None, 0, socket.SOCK_STREAM)
+    async def gai(name: str) -> None:
+        await trio.socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)
 
     turn = itertools.count()
 
     def distinct() -> str:
         return DISTINCT[next(turn) % len(DISTINCT)]
 
+    def many(lookup: Callable[[str], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        """One batch: every name of MANY, IN_FLIGHT tasks each taking the next name."""
+
+        async def batch() -> None:
+            names = iter(MANY)
+
+            async def worker() -> None:
+                for name in names:
+                    await lookup(name)
+
+            async with trio.open_nursery() as nursery:
+                for _ in range(IN_FLIGHT):
+                    nursery.start_soon(worker)
+
+        return batch
+
+    async def dp_name(name: str) -> object:
+        return await dp.resolve_name(name, backend=backend)
+
     contenders: dict[str, Callable[[], Awaitable[object]]] = {
-        "trionet lookup_ip_addr (A+AAAA)": lambda: pure.lookup_ip_addr(NAME),
-        "dnspython resolve_name (AAAA, A)": lambda: dp.resolve_name(NAME, backend=backend),
-        "trionet A+AAAA, distinct names": lambda: pure.lookup_ip_addr(distinct()),
-        "dnspython AAAA, A, distinct names": lambda: dp.resolve_name(distinct(), backend=backend),
+        SAME_OURS: lambda: pure.lookup_ip_addr(NAME),
+        SAME_DP: lambda: dp.resolve_name(NAME, backend=backend),
+        NEW_OURS: lambda: pure.lookup_ip_addr(distinct()),
+        NEW_DP: lambda: dp.resolve_name(distinct(), backend=backend),
+        NEW_GAI: lambda: gai(distinct()),
         "trionet lookup_ip ip4 (A)": lambda: pure.lookup_ip("ip4", NAME),
         "dnspython resolve A": lambda: dp.resolve(NAME, "A", backend=backend),
+        MANY_OURS: many(pure.lookup_ip_addr),
+        MANY_DP: many(dp_name),
+        MANY_GAI: many(gai),
         FAR_OURS: lambda: far.lookup_ip_addr(NAME),
         FAR_THEIRS: lambda: dp_far.resolve_name(NAME, backend=backend),
         "trionet localhost (hosts file)": lambda: pure.lookup_ip_addr("localhost"),
-        "getaddrinfo thread localhost": gai,
+        "getaddrinfo thread localhost": lambda: gai("localhost"),
         "trionet dial localhost": dial_trionet,
         "trio.open_tcp_stream localhost": dial_trio,
     }
+    if not with_gai_dns:
+        for name in NEEDS_NAMESPACE:
+            del contenders[name]
     times: dict[str, list[float]] = {k: [] for k in contenders}
     async with trio.open_nursery() as nursery:
         nursery.start_soon(accept_forever)
-        for fn in contenders.values():  # warm-up
-            for _ in range(max(n // 10, 3)):
+        for name, fn in contenders.items():  # warm-up
+            for _ in range(1 if name in BATCHES else max(n // 10, 3)):
                 await fn()
         names = list(contenders)
         for r in range(rounds):
             for name in rotated(names, r):
                 fn = contenders[name]
-                count = max(n // 10, 5) if name in (FAR_OURS, FAR_THEIRS) else n  # each takes ms
+                if name in BATCHES:
+                    count, per = 1, len(MANY)
+                else:
+                    count = max(n // 10, 5) if name in (FAR_OURS, FAR_THEIRS) else n  # each takes ms
+                    per = count
                 start = time.perf_counter()
                 for _ in range(count):
                     await fn()
-                times[name].append((time.perf_counter() - start) / count)
+                times[name].append((time.perf_counter() - start) / per)
         nursery.cancel_scope.cancel()
     for listener in listeners:
         await listener.aclose()
     return times
 
 
+def _check(label: str, value: float | None, target: float) -> str:
+    if value is None:
+        return f"{label}: unavailable"
+    return f"{label}: {value:.2f}x (target {target:.2f}x) {'met' if value >= target else 'MISSED'}"
+
+
+def report(
+    result: dict[str, list[float]], what: str, rounds: int, n: int, gai_note: str, markdown: bool
+) -> None:
+    rows: list[list[str]] = []
+    for group in GROUPS:
+        ours = group[0]
+        for name in group:
+            if name not in result:
+                rows.append([name, "-", "-", f"unavailable: {gai_note}", "-"])
+                continue
+            per = median(result[name])
+            if name == ours:
+                ratio = paired = "-"
+            else:
+                ratio = f"{per / median(result[ours]):.2f}x"
+                paired = f"{paired_ratio(result[name], result[ours]):.2f}x"
+            rows.append([name, f"{per * 1e6:.0f}", f"{1 / per:,.0f}", ratio, paired])
+    print(f"# resolve benchmark — {machine_line()}")
+    print(
+        f"# server: {what}; {rounds} rounds x {n} operations (in-flight rows: one batch of "
+        f"{len(MANY):,} per round), medians of per-operation time"
+    )
+    print(
+        render_table(["contender", "us/op", "ops/s", "trionet speed-up", "paired"], rows, markdown=markdown)
+    )
+
+    def paired(theirs: str, ours: str) -> float | None:
+        if theirs not in result or ours not in result:
+            return None
+        return paired_ratio(result[theirs], result[ours])
+
+    print("# targets (issue 15), paired:")
+    for line in (
+        _check("new names vs dnspython", paired(NEW_DP, NEW_OURS), 2.0),
+        _check("new names vs dnspython (floor)", paired(NEW_DP, NEW_OURS), 1.5),
+        _check("new names vs getaddrinfo thread", paired(NEW_GAI, NEW_OURS), 1.0),
+        _check("in flight vs getaddrinfo threads", paired(MANY_GAI, MANY_OURS), 2.0),
+        _check("in flight vs dnspython", paired(MANY_DP, MANY_OURS), 2.0),
+        _check("same name vs dnspython", paired(SAME_DP, SAME_OURS), 1.89),
+    ):
+        print(f"#   {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds: fewer rounds and lookups")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 9, quick 3)")
+    parser.add_argument("-n", type=int, default=None, help="operations per round (default 300, quick 50)")
     args = parser.parse_args()
     rounds, n = (3, 50) if args.quick else (9, 300)
-    with tempfile.TemporaryDirectory(prefix="trionet-bench-resolve-") as tmp:
-        proc, port, what = start_server(Path(tmp))
-        far_proc, far_port = start_far_server()
-        try:
-            result = trio.run(bench, port, far_port, Path(tmp), rounds, n)
-        finally:
-            for p in (proc, far_proc):
-                p.terminate()  # by PID
-                p.wait()
-    pairs = {
-        "trionet lookup_ip_addr (A+AAAA)": "dnspython resolve_name (AAAA, A)",
-        "trionet A+AAAA, distinct names": "dnspython AAAA, A, distinct names",
-        "trionet lookup_ip ip4 (A)": "dnspython resolve A",
-        FAR_OURS: FAR_THEIRS,
-        "trionet localhost (hosts file)": "getaddrinfo thread localhost",
-        "trionet dial localhost": "trio.open_tcp_stream localhost",
-    }
-    rows: list[list[str]] = []
-    for ours, theirs in pairs.items():
-        for name in (ours, theirs):
-            per = median(result[name])
-            if name == ours:
-                ratio = f"{median(result[theirs]) / per:.2f}x"
-                paired = f"{paired_ratio(result[theirs], result[ours]):.2f}x"
-            else:
-                ratio = paired = "1.00"
-            rows.append([name, f"{per * 1e6:.0f}", f"{1 / per:.0f}", ratio, paired])
-    print(f"# resolve benchmark — {machine_line()}")
-    print(f"# server: {what}; {rounds} rounds x {n} operations, medians of per-operation time")
-    print(
-        render_table(
-            ["contender", "us/op", "ops/s", "speed vs the row below", "paired"], rows, markdown=args.markdown
-        )
-    )
+    rounds, n = args.rounds or rounds, args.n or n
+    in_child = _NS_ENV in os.environ
+    if not in_child:
+        why = namespace_unavailable()
+        if why is None:
+            sys.exit(rerun_in_namespace([str(Path(__file__).resolve()), *sys.argv[1:]]))
+    else:
+        why = None
+    with tempfile.TemporaryDirectory(prefix="tnres-bench-") as tmp:
+        directory = Path(tmp)
+        directory.chmod(0o755)  # dnsmasq reads its hosts file from here
+        with private_etc(directory) if in_child else _nothing():
+            proc, port, what = start_server(directory, 53 if in_child else None)
+            far_proc, far_port = start_far_server()
+            if in_child:
+                what += " on 127.0.0.1:53 in a private network namespace"
+            try:
+                result = trio.run(bench, port, far_port, directory, rounds, n, in_child)
+            finally:
+                for p in (proc, far_proc):
+                    p.terminate()  # by PID
+                    p.wait()
+    report(result, what, rounds, n, why or "", args.markdown)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 if __name__ == "__main__":
