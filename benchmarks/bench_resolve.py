@@ -395,19 +395,19 @@ def report(
         render_table(["contender", "us/op", "ops/s", "trionet speed-up", "paired"], rows, markdown=markdown)
     )
 
-    def paired(theirs: str, ours: str) -> float | None:
+    def target_ratio(theirs: str, ours: str) -> float | None:
         if theirs not in result or ours not in result:
             return None
         return paired_ratio(result[theirs], result[ours])
 
     print("# targets (issue 15), paired:")
     for line in (
-        _check("new names vs dnspython", paired(NEW_DP, NEW_OURS), 2.0),
-        _check("new names vs dnspython (floor)", paired(NEW_DP, NEW_OURS), 1.5),
-        _check("new names vs getaddrinfo thread", paired(NEW_GAI, NEW_OURS), 1.0),
-        _check("in flight vs getaddrinfo threads", paired(MANY_GAI, MANY_OURS), 2.0),
-        _check("in flight vs dnspython", paired(MANY_DP, MANY_OURS), 2.0),
-        _check("same name vs dnspython", paired(SAME_DP, SAME_OURS), 1.89),
+        _check("new names vs dnspython", target_ratio(NEW_DP, NEW_OURS), 2.0),
+        _check("new names vs dnspython (floor)", target_ratio(NEW_DP, NEW_OURS), 1.5),
+        _check("new names vs getaddrinfo thread", target_ratio(NEW_GAI, NEW_OURS), 1.0),
+        _check("in flight vs getaddrinfo threads", target_ratio(MANY_GAI, MANY_OURS), 2.0),
+        _check("in flight vs dnspython", target_ratio(MANY_DP, MANY_OURS), 2.0),
+        _check("same name vs dnspython", target_ratio(SAME_DP, SAME_OURS), 1.89),
     ):
         print(f"#   {line}")
 

@@ -35,9 +35,8 @@ import trio
 import trionet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_line, render_table
-
 import bench_resolve
+from _common import machine_line, render_table
 
 #: Function name -> bucket, for the frames that decide a sample (trionet's and a few of trio's).
 BUCKETS: dict[str, str] = {
@@ -50,7 +49,17 @@ BUCKETS: dict[str, str] = {
     "_is_answer": "reply parse",
     "decode_reply": "reply parse",
     "parse_reply": "reply parse",
+    "_match_lean": "reply parse",
+    "_decode_body": "reply parse",
+    "_decode": "reply parse",
+    "_lean_head": "reply parse",
+    "_lean_ours": "reply parse",
+    "match_reply": "reply parse",
     "_template": "query build",
+    "_make_lean_query": "query build",
+    "_lean_name": "query build",
+    "check_reply": "header check and answer extraction",
+    "exchange_lean": "exchange, try_one_name, lookup (trionet glue)",
     "_make_query": "query build",
     "build_query": "query build",
     "encode_name": "query build",
@@ -82,6 +91,8 @@ def bucket_of(frame: types.FrameType | None) -> str:
     while frame is not None:
         code = frame.f_code
         path = code.co_filename
+        if path.endswith("_dnswire.py"):  # the lean codec: every function is build or parse
+            return "query build" if code.co_name in ("build_query", "encode_name") else "reply parse"
         if "/trionet/" in path or path.endswith("profile_resolve.py"):
             found = BUCKETS.get(code.co_name)
             if found is not None:
@@ -150,7 +161,9 @@ def main() -> None:
     rows.append(["waiting (server, kernel, other processes)", "", f"{(wall - cpu) * 1e6:.0f}"])
     rows.append(["wall clock per lookup", "", f"{wall * 1e6:.0f}"])
     print(f"# profile of one new-name A+AAAA lookup — {machine_line()}")
-    print(f"# server: {what}; {len(names)} lookups per pass, {total} samples every {args.interval * 1e6:.0f} us of CPU")
+    print(
+        f"# server: {what}; {len(names)} lookups per pass, {total} samples every {args.interval * 1e6:.0f} us of CPU"
+    )
     print(render_table(["where", "share of CPU samples", "us per lookup"], rows, markdown=args.markdown))
 
 

@@ -29,7 +29,7 @@ hostile input, and :func:`from_message` converts dnspython's parse to the same :
 from __future__ import annotations
 
 import struct
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 import dns.ipv4
 import dns.ipv6
@@ -83,7 +83,7 @@ class WireError(ValueError):
     """The message is malformed: dnspython rejects it as well."""
 
 
-class Unsupported(Exception):  # noqa: N818 - a verdict, not an error: "ask dnspython"
+class Unsupported(Exception):
     """The message is outside the lean subset; dnspython must parse it."""
 
 
@@ -317,22 +317,25 @@ def decode(data: bytes) -> Reply:
         RRset(g[0], key[1], g[1], tuple(g[2]))  # type: ignore[arg-type]
         for key, g in groups.items()
     )
-    return Reply(head.id, head.flags, rcode, head.qname, head.qtype, head.qclass, answer, ancount > 0, arcount > 0)
+    return Reply(
+        head.id, head.flags, rcode, head.qname, head.qtype, head.qclass, answer, ancount > 0, arcount > 0
+    )
 
 
 def from_message(msg: dns.message.Message) -> Reply:
     """dnspython's parse as a :class:`Reply` (for replies outside the lean subset)."""
-    answer = []
+    answer: list[RRset] = []
     for rrset in msg.answer:
         if rrset.rdclass != dns.rdataclass.IN or rrset.rdtype not in (A, AAAA, CNAME):
             continue
+        rdatas: list[Any] = list(rrset)  # dnspython's rdata classes are untyped
         items: tuple[bytes | Labels, ...]
         if rrset.rdtype == A:
-            items = tuple(dns.ipv4.inet_aton(rd.address) for rd in rrset)
+            items = tuple(dns.ipv4.inet_aton(str(rd.address)) for rd in rdatas)
         elif rrset.rdtype == AAAA:
-            items = tuple(dns.ipv6.inet_aton(rd.address) for rd in rrset)
+            items = tuple(dns.ipv6.inet_aton(str(rd.address)) for rd in rdatas)
         else:
-            items = tuple(rd.target.labels for rd in rrset)
+            items = tuple(cast("Labels", rd.target.labels) for rd in rdatas)
         answer.append(RRset(rrset.name.labels, int(rrset.rdtype), int(rrset.ttl), items))
     question = msg.question[0] if msg.question else None
     return Reply(
