@@ -133,7 +133,7 @@ def test_the_directive_check_can_fail() -> None:
 
 
 # The public submodules follow the same rules for their own __all__.
-SUBMODULES = [trionet.testing, trionet.trace]
+SUBMODULES = [trionet.testing, trionet.trace, trionet.tls]
 SUB_DEFINITIONS = [
     (module, name)
     for module in SUBMODULES

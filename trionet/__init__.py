@@ -6,7 +6,7 @@ fallback is a nursery racing the primary address family against the fallback one
 
 from __future__ import annotations
 
-from . import trace as trace
+from . import tls as tls, trace as trace
 from ._address import (
     IPAddr as IPAddr,
     TCPAddr as TCPAddr,
@@ -28,6 +28,10 @@ from ._listen import ListenConfig as ListenConfig, listen as listen, listen_pack
 from ._listen_serve import serve as serve
 from ._listener import Listener as Listener
 from ._network import Network as Network, parse_network as parse_network
+from ._open_stream import (
+    open_ssl_over_tcp_stream as open_ssl_over_tcp_stream,
+    open_tcp_stream as open_tcp_stream,
+)
 from ._packetconn import PacketConn as PacketConn
 from ._public import claim_names
 from ._resolver import (
@@ -89,6 +93,8 @@ __all__ = [
     "lookup_port",
     "lookup_srv",
     "lookup_txt",
+    "open_ssl_over_tcp_stream",
+    "open_tcp_stream",
     "parse_network",
     "partial_deadline",
     "resolve_ip_addr",
@@ -97,6 +103,7 @@ __all__ = [
     "resolve_unix_addr",
     "serve",
     "split_host_port",
+    "tls",
     "trace",
 ]
 
