@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import ssl
-from typing import Final
+from typing import Final, Literal
 
 import trio
 
@@ -29,12 +29,15 @@ from ._address import TCPAddr, join_host_port, parse_ip
 from ._dial import Dialer
 from ._handshake import dial_tls
 
-__all__ = ["DEFAULT_DELAY", "local_plan", "open_ssl_over_tcp_stream", "open_tcp_stream"]
+__all__ = ["DEFAULT_DELAY", "TCPNetwork", "local_plan", "open_ssl_over_tcp_stream", "open_tcp_stream"]
 
 #: trio's ``DEFAULT_DELAY``: RFC 8305's recommended Connection Attempt Delay, 250 ms.
 DEFAULT_DELAY: Final = 0.250
 
 _BASE_DIALER: Final = Dialer()
+
+#: What a dial from these functions runs on: ``tcp``, or one family when local_address says so.
+TCPNetwork = Literal["tcp", "tcp4", "tcp6"]
 
 
 def _check_host_port(host: object, port: object) -> str:
@@ -60,28 +63,26 @@ def _check_delay(happy_eyeballs_delay: float | None) -> float:
 
 
 @functools.lru_cache(maxsize=64)
-def local_plan(local_address: str) -> tuple[str, TCPAddr | None]:
+def local_plan(local_address: str) -> tuple[TCPNetwork, TCPAddr | None]:
     """The network a ``local_address`` restricts the dial to, and what to bind (None: nothing,
     for a wildcard: binding 0.0.0.0 or :: with port 0 is what the kernel does anyway)."""
     parsed = parse_ip(local_address)
     if parsed is None:
         raise ValueError(f"local_address must be an IP address string or None, not {local_address!r}")
     ip, zone = parsed
-    network = "tcp4" if ip.version == 4 else "tcp6"
+    network: TCPNetwork = "tcp4" if ip.version == 4 else "tcp6"
     return network, (None if ip.is_unspecified else TCPAddr(ip, 0, zone))
 
 
 @functools.lru_cache(maxsize=64)
-def _plan(dialer: Dialer | None, delay: float, local_address: str | None) -> tuple[str, Dialer]:
+def _plan(dialer: Dialer | None, delay: float, local_address: str | None) -> tuple[TCPNetwork, Dialer]:
     """The network and the dialer for one call shape; cached, since the shape rarely changes
     and building a Dialer validates every field."""
     base = dialer or _BASE_DIALER
-    network = "tcp"
-    changes: dict[str, object] = {"fallback_delay": delay}
-    if local_address is not None:
-        network, local = local_plan(local_address)
-        changes["local_addr"] = local
-    return network, dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    if local_address is None:
+        return "tcp", dataclasses.replace(base, fallback_delay=delay)
+    network, local = local_plan(local_address)
+    return network, dataclasses.replace(base, fallback_delay=delay, local_addr=local)
 
 
 def _dial_plan(
@@ -90,7 +91,7 @@ def _dial_plan(
     happy_eyeballs_delay: float | None,
     local_address: str | None,
     dialer: Dialer | None,
-) -> tuple[str, str, Dialer, str]:
+) -> tuple[TCPNetwork, str, Dialer, str]:
     text = _check_host_port(host, port)
     delay = _check_delay(happy_eyeballs_delay)
     if local_address is not None and not isinstance(local_address, str):  # pyright: ignore[reportUnnecessaryIsInstance]
@@ -98,7 +99,8 @@ def _dial_plan(
     if dialer is not None and not isinstance(dialer, Dialer):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise TypeError(f"dialer must be a trionet.Dialer or None, not {dialer!r}")
     network, d = _plan(dialer, delay, local_address)
-    return network, join_host_port(text, port), d, text  # type: ignore[arg-type]
+    assert isinstance(port, int)  # checked by _check_host_port
+    return network, join_host_port(text, port), d, text
 
 
 async def open_tcp_stream(
@@ -137,7 +139,7 @@ async def open_tcp_stream(
         trio.Cancelled: an enclosing scope was cancelled (bare, never in an exception group).
     """
     network, address, d, _ = _dial_plan(host, port, happy_eyeballs_delay, local_address, dialer)
-    return await d.dial(network, address)  # type: ignore[return-value]
+    return await d.dial(network, address)
 
 
 def _default_ssl_context() -> ssl.SSLContext:
