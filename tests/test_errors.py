@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from trionet import AddrError, DNSError, OpError, SyscallError, TCPAddr, UnknownNetworkError
-from trionet._errors import canceled_error, io_timeout, missing_address
+from trionet._errors import io_timeout, missing_address
 
 
 def refused() -> SyscallError:
@@ -68,7 +68,6 @@ def refused() -> SyscallError:
             OpError("dial", "tcp4", None, None, AddrError("mismatched local address type")),
             "dial tcp4: mismatched local address type",
         ),
-        (OpError("dial", "", None, None, canceled_error()), "dial: operation was canceled"),
         (
             OpError(
                 "dial",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -141,6 +142,24 @@ async def test_resolve_failure_event(autojump_clock: trio.testing.MockClock) -> 
     resolved = next(e for e in events if isinstance(e, trace.ResolveDone))
     assert str(resolved.error) == "lookup nosuch.test: no such host"
     assert resolved.describe() == "resolve nosuch.test failed: lookup nosuch.test: no such host"
+
+
+@pytest.mark.parametrize("how", ["enclosing scope", "own timeout"])
+async def test_a_cancelled_resolve_is_done_too(autojump_clock: trio.testing.MockClock, how: str) -> None:
+    # Issue 11 item 7: every ResolveStart has its ResolveDone, also when the lookup is cut off.
+    net = FakeNet()
+    net.add_host("slow.test", ["127.0.0.1"], delay=math.inf)
+    dialer = Dialer(resolver=net.resolver, timeout=2 if how == "own timeout" else None)
+    expected = pytest.raises(OpError) if how == "own timeout" else contextlib.nullcontext()
+    with net.install(), trace.collect() as events, trio.move_on_after(2), expected:
+        await dialer.dial("tcp", "slow.test:80")
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["DialStart", "ResolveStart", "ResolveDone", "DialDone"]
+    done = events[2]
+    assert isinstance(done, trace.ResolveDone)
+    assert done.cancelled
+    assert done.time == 2.0
+    assert done.describe() == "resolve slow.test cancelled"
 
 
 async def test_no_observer_no_tracer() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import tls as tls, trace as trace
 from ._address import (
+    Addr as Addr,
     IPAddr as IPAddr,
     TCPAddr as TCPAddr,
     UDPAddr as UDPAddr,
@@ -27,7 +28,7 @@ from ._errors import (
 from ._listen import ListenConfig as ListenConfig, listen as listen, listen_packet as listen_packet
 from ._listen_serve import serve as serve
 from ._listener import Listener as Listener
-from ._network import Network as Network, parse_network as parse_network
+from ._network import Control as Control, Network as Network, parse_network as parse_network
 from ._open_stream import (
     open_ssl_over_tcp_stream as open_ssl_over_tcp_stream,
     open_tcp_stream as open_tcp_stream,
@@ -58,7 +59,9 @@ from ._resolver import (
 from ._sockopt import KeepAliveConfig as KeepAliveConfig
 
 __all__ = [
+    "Addr",
     "AddrError",
+    "Control",
     "DNSError",
     "Dialer",
     "IPAddr",

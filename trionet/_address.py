@@ -13,13 +13,19 @@ from __future__ import annotations
 import functools
 import ipaddress
 import socket
-from typing import Final, TypeAlias, final
+from typing import TYPE_CHECKING, Final, TypeAlias, final
 
 from ._errors import AddrError, DNSError
 from ._etc import services
 
+if TYPE_CHECKING:
+    from ._network import Network
+
 __all__ = [
+    "SockAddr",
+    "addr_from_sockaddr",
     "ip_text",
+    "sockaddr_of",
     "IP",
     "IPAddr",
     "TCPAddr",
@@ -393,6 +399,47 @@ def sockaddr_for(
     if isinstance(ip, ipaddress.IPv4Address):
         return (f"::ffff:{ip}", port, 0, 0)
     return (str(ip), port, 0, _zone_index(zone))
+
+
+#: An address in the socket module's form: a path, or a (host, port[, flowinfo, scope]) tuple.
+SockAddr: TypeAlias = str | bytes | tuple[str, int] | tuple[str, int, int, int]
+
+
+# The address values are immutable and hashable, so the socket-module form is worth caching:
+# formatting an IP is a visible part of a loopback dial (IP literals get theirs once, in the
+# dial's cached plan; this one serves resolved addresses).
+@functools.lru_cache(maxsize=256)
+def sockaddr_of(family: int, addr: Addr) -> SockAddr:
+    """*addr* in the socket module's form for a socket of *family* (Go's ``Addr.sockaddr``).
+
+    Raises:
+        AddrError: as :func:`sockaddr_for`.
+    """
+    if isinstance(addr, UnixAddr):
+        return addr.sockaddr()
+    port = addr.port if isinstance(addr, TCPAddr | UDPAddr) else 0
+    return sockaddr_for(family, addr.ip, port, addr.zone)
+
+
+def addr_from_sockaddr(net: Network, family: int, sockaddr: object) -> Addr:
+    """The typed address (Go's ``sockaddrToTCP``/``ToUDP``/``ToIP``/``ToUnix``) of a
+    socket-module address, for a socket of *net* and *family*.
+
+    A unix address ``b"\\0name"`` (Linux's abstract namespace) becomes ``UnixAddr("@name")``.
+    """
+    if family == socket.AF_UNIX:
+        if isinstance(sockaddr, bytes):
+            text = sockaddr.decode(errors="surrogateescape")
+            name = "@" + text[1:] if text.startswith("\0") else text
+        else:
+            name = str(sockaddr)
+        return UnixAddr(name, net.afnet)
+    assert isinstance(sockaddr, tuple)
+    host = str(sockaddr[0])  # pyright: ignore[reportUnknownArgumentType]
+    if net.kind == "ip":
+        return IPAddr(host)
+    port = int(sockaddr[1])  # pyright: ignore[reportUnknownArgumentType]
+    return TCPAddr(host, port) if net.kind == "tcp" else UDPAddr(host, port)
 
 
 @functools.lru_cache(maxsize=32)

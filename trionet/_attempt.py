@@ -10,14 +10,13 @@ address, already wrapped, and emits the attempt's trace events.
 from __future__ import annotations
 
 import errno as _errno
-import functools
 import math
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import trio
 
-from ._address import Addr, TCPAddr, UDPAddr, UnixAddr, sockaddr_for
+from ._address import Addr, SockAddr, TCPAddr, UDPAddr, UnixAddr, sockaddr_of
 from ._addrlist import is_ipv4_addr
 from ._errors import OpError, SyscallError, io_timeout
 from ._network import Network
@@ -33,25 +32,10 @@ if TYPE_CHECKING:
     #: the lookup, the one address of a single attempt, or a strategy that knows its progress.
     DialStep: TypeAlias = Literal["resolve"] | Addr | Strategy | None
 
-__all__ = ["SockAddr", "SysDialer", "Target", "is_self_connected", "sockaddr_of"]
-
-#: An address in the socket module's form: a path, or a (host, port[, flowinfo, scope]) tuple.
-SockAddr = str | bytes | tuple[str, int] | tuple[str, int, int, int]
+__all__ = ["SysDialer", "Target", "is_self_connected"]
 
 #: One address ready for ``connect()``: its socket family and socket-module form.
 Target = tuple[int, SockAddr]
-
-
-# The address values are immutable and hashable, so the socket-module form is worth caching:
-# formatting an IP is a visible part of a loopback dial (IP literals get theirs once, in the
-# dial's cached plan; this one serves resolved addresses).
-@functools.lru_cache(maxsize=256)
-def sockaddr_of(family: int, addr: Addr) -> SockAddr:
-    """*addr* in the socket module's form for a socket of *family*."""
-    if isinstance(addr, UnixAddr):
-        return addr.sockaddr()
-    port = addr.port if isinstance(addr, TCPAddr | UDPAddr) else 0
-    return sockaddr_for(family, addr.ip, port, addr.zone)
 
 
 def is_self_connected(sock: AnySocket, remote: SockAddr) -> bool:
@@ -156,8 +140,7 @@ class SysDialer:
             text, family = describe(addr)
             tracer.emit(
                 AttemptStart(
-                    time=trio.current_time(),
-                    dial=tracer.dial,
+                    **tracer.stamp(),
                     addr=text,
                     family=family,
                     role=role,
@@ -188,8 +171,7 @@ class SysDialer:
         text, family = describe(addr)
         tracer.emit(
             AttemptDone(
-                time=trio.current_time(),
-                dial=tracer.dial,
+                **tracer.stamp(),
                 addr=text,
                 family=family,
                 role=role,

@@ -26,11 +26,12 @@ if sys.version_info < (3, 11):  # pragma: no cover - exercised by the 3.10 nox s
     from exceptiongroup import BaseExceptionGroup
 
 from . import trace
+from ._address import addr_from_sockaddr
 from ._dial import Dialer
 from ._errors import AddrError, OpError, UnknownNetworkError
 from ._listen import ListenConfig
 from ._network import parse_network
-from ._packetconn import PacketConn, addr_from_sockaddr
+from ._packetconn import PacketConn
 from ._resolver import Resolver, default_resolver
 from ._timeline import render
 

@@ -33,9 +33,9 @@ from typing import Final, Literal, final, overload
 import trio
 
 from . import trace
-from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, split_host_port
+from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, sockaddr_of, split_host_port
 from ._addrlist import addr_list_now, is_ipv4_addr, lookup_addr_list, parse_local_addr, partition
-from ._attempt import SysDialer, Target, sockaddr_of
+from ._attempt import SysDialer, Target
 from ._deadline import check_duration, own_deadline
 from ._errors import AddrError, DNSError, OpError, UnknownNetworkError, io_timeout
 from ._happy_eyeballs import Race
@@ -233,8 +233,7 @@ async def _dial_steps(sd: SysDialer, plan: _Plan, own: float) -> trio.SocketStre
     if tracer is not None:
         tracer.emit(
             trace.DialStart(
-                time=trio.current_time(),
-                dial=tracer.dial,
+                **tracer.stamp(),
                 network=sd.net.name,
                 address=sd.address,
                 deadline=min(own, trio.current_effective_deadline()),
@@ -323,11 +322,7 @@ def _timed_out(sd: SysDialer) -> OpError:
     assert isinstance(error, OpError)
     tracer = sd.tracer
     if tracer is not None:
-        tracer.emit(
-            trace.DialDone(
-                time=trio.current_time(), dial=tracer.dial, winner=None, error=error, timed_out=True
-            )
-        )
+        tracer.emit(trace.DialDone(**tracer.stamp(), winner=None, error=error, timed_out=True))
     return error
 
 
@@ -338,8 +333,7 @@ def _trace_done(sd: SysDialer, addr: Addr | None, error: OSError | None, *, canc
         return
     tracer.emit(
         trace.DialDone(
-            time=trio.current_time(),
-            dial=tracer.dial,
+            **tracer.stamp(),
             winner=None if addr is None else str(addr),
             error=error,
             cancelled=cancelled,
@@ -371,19 +365,16 @@ class _TracedResolver:
 
     async def lookup_ip_addr(self, host: str, *, network: str = "ip") -> list[IPAddr]:
         tracer = self._tracer
-        tracer.emit(trace.ResolveStart(time=trio.current_time(), dial=tracer.dial, host=host))
+        tracer.emit(trace.ResolveStart(**tracer.stamp(), host=host))
         try:
             ips = await self._resolver.lookup_ip_addr(host, network=network)
-        except OSError as exc:
-            tracer.emit(
-                trace.ResolveDone(time=trio.current_time(), dial=tracer.dial, host=host, addrs=(), error=exc)
-            )
+        except trio.Cancelled as exc:  # every ResolveStart gets its ResolveDone (issue 11 item 7)
+            tracer.emit(trace.ResolveDone(**tracer.stamp(), host=host, addrs=(), error=exc, cancelled=True))
             raise
-        tracer.emit(
-            trace.ResolveDone(
-                time=trio.current_time(), dial=tracer.dial, host=host, addrs=tuple(str(a) for a in ips)
-            )
-        )
+        except OSError as exc:
+            tracer.emit(trace.ResolveDone(**tracer.stamp(), host=host, addrs=(), error=exc))
+            raise
+        tracer.emit(trace.ResolveDone(**tracer.stamp(), host=host, addrs=tuple(str(a) for a in ips)))
         return ips
 
 

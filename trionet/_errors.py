@@ -19,12 +19,15 @@ from typing import Any, Final
 
 __all__ = [
     "ERR_CLOSED",
+    "ERR_WRITE_TO_CONNECTED",
     "AddrError",
+    "ClosedError",
     "DNSError",
     "OpError",
     "SyscallError",
     "UnknownNetworkError",
-    "canceled_error",
+    "WriteToConnectedError",
+    "errno_error",
     "io_timeout",
     "missing_address",
 ]
@@ -35,6 +38,8 @@ ERR_MISSING_ADDRESS: Final = "missing address"
 ERR_NO_SUITABLE_ADDRESS: Final = "no suitable address found"
 ERR_MISMATCHED_LOCAL: Final = "mismatched local address type"
 ERR_NO_SUCH_HOST: Final = "no such host"
+#: Go's ``ErrWriteToConnected`` text.
+ERR_WRITE_TO_CONNECTED: Final = "use of WriteTo with pre-connected connection"
 
 
 def _errno_of(err: BaseException | None) -> int | None:
@@ -160,23 +165,6 @@ class _IOTimeout(TimeoutError):
 def io_timeout() -> TimeoutError:
     """A fresh ``i/o timeout`` error (Go's ``errTimeout``)."""
     return _IOTimeout()
-
-
-class _Canceled(OSError):
-    """Go's ``errCanceled`` (``operation was canceled``); used only for a closed connection race."""
-
-    timeout = False
-
-    def __init__(self) -> None:
-        super().__init__(_errno.ECANCELED, "operation was canceled")
-
-    def __str__(self) -> str:
-        return "operation was canceled"
-
-
-def canceled_error() -> OSError:
-    """A fresh ``operation was canceled`` error (Go's ``errCanceled``)."""
-    return _Canceled()
 
 
 class _MissingAddress(OSError):
@@ -345,3 +333,39 @@ class OpError(_NetError):
             parts.append(("->" if self.source is not None else " ") + str(self.addr))
         parts.append(": " + str(self.err))
         return "".join(parts)
+
+
+class ClosedError(OSError):
+    """Go's ``net.ErrClosed``: ``use of closed network connection`` (no errno)."""
+
+    def __init__(self) -> None:
+        super().__init__(ERR_CLOSED)
+
+    def __str__(self) -> str:
+        return ERR_CLOSED
+
+
+class _Errno(OSError):
+    """A bare errno printed as Go prints a ``syscall.Errno``: ``invalid argument``."""
+
+    def __init__(self, code: int) -> None:
+        text = os.strerror(code)
+        super().__init__(code, text[:1].lower() + text[1:])
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def errno_error(code: int) -> OSError:
+    """A bare errno as Go prints a ``syscall.Errno`` (``invalid argument``), errno kept."""
+    return _Errno(code)
+
+
+class WriteToConnectedError(OSError):
+    """Go's ``ErrWriteToConnected``; ``errno`` is ``EISCONN``, what the kernel would say."""
+
+    def __init__(self) -> None:
+        super().__init__(_errno.EISCONN, ERR_WRITE_TO_CONNECTED)
+
+    def __str__(self) -> str:
+        return ERR_WRITE_TO_CONNECTED

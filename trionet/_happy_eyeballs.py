@@ -186,9 +186,7 @@ class Race(Generic[A, C]):
 
         tracer = self._tracer
         if tracer is not None:  # the fallback timer starts with the race (Go's fallbackTimer)
-            tracer.emit(
-                DelayStart(time=trio.current_time(), dial=tracer.dial, name="fallback delay", delay=delay)
-            )
+            tracer.emit(DelayStart(**tracer.stamp(), name="fallback delay", delay=delay))
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(racer, "primary", primaries)
@@ -242,4 +240,4 @@ class Race(Generic[A, C]):
     def _emit_loser(self, addr: A, role: Role) -> None:
         tracer = self._tracer
         assert tracer is not None
-        tracer.emit(LoserClosed(time=trio.current_time(), dial=tracer.dial, addr=str(addr), role=role))
+        tracer.emit(LoserClosed(**tracer.stamp(), addr=str(addr), role=role))

@@ -17,9 +17,9 @@ from typing import Final, Generic, TypeVar, final
 
 import trio
 
-from ._errors import OpError, SyscallError
+from ._address import addr_from_sockaddr
+from ._errors import ClosedError, OpError, SyscallError
 from ._network import Network
-from ._packetconn import ClosedError, addr_from_sockaddr
 from ._sockopt import apply_keepalive
 
 __all__ = ["Listener", "has_keepalive"]

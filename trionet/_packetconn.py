@@ -11,20 +11,16 @@ raises :class:`trio.ClosedResourceError`.
 from __future__ import annotations
 
 import errno as _errno
-import os
 import socket as _stdlib_socket
 from typing import Final, NoReturn, final
 
 import trio
 
-from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, sockaddr_for
-from ._errors import ERR_CLOSED, AddrError, OpError, SyscallError
-from ._network import Network, parse_network
+from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, addr_from_sockaddr, sockaddr_for
+from ._errors import AddrError, OpError, SyscallError, WriteToConnectedError, errno_error
+from ._network import parse_network
 
-__all__ = ["ERR_WRITE_TO_CONNECTED", "ClosedError", "PacketConn", "addr_from_sockaddr"]
-
-#: Go's ``ErrWriteToConnected`` text.
-ERR_WRITE_TO_CONNECTED: Final = "use of WriteTo with pre-connected connection"
+__all__ = ["PacketConn"]
 
 # Big enough for any UDP datagram (65507 bytes of payload) and any raw IPv4/IPv6 packet.
 DEFAULT_MAX_SIZE: Final = 65536
@@ -33,57 +29,6 @@ DEFAULT_MAX_SIZE: Final = 65536
 # connection went away. Trio maps these to BrokenResourceError; a UDP ECONNREFUSED (an ICMP
 # "port unreachable" for an earlier datagram) is not among them — the socket still works.
 _BROKEN_ERRNOS: Final = frozenset({_errno.EPIPE, _errno.ECONNRESET})
-
-
-class ClosedError(OSError):
-    """Go's ``net.ErrClosed``: ``use of closed network connection`` (no errno)."""
-
-    def __init__(self) -> None:
-        super().__init__(ERR_CLOSED)
-
-    def __str__(self) -> str:
-        return ERR_CLOSED
-
-
-class _Errno(OSError):
-    """A bare errno printed as Go prints a ``syscall.Errno``: ``invalid argument``."""
-
-    def __init__(self, code: int) -> None:
-        text = os.strerror(code)
-        super().__init__(code, text[:1].lower() + text[1:])
-
-    def __str__(self) -> str:
-        return str(self.strerror)
-
-
-class _WriteToConnected(OSError):
-    """Go's ``ErrWriteToConnected``; ``errno`` is ``EISCONN``, what the kernel would say."""
-
-    def __init__(self) -> None:
-        super().__init__(_errno.EISCONN, ERR_WRITE_TO_CONNECTED)
-
-    def __str__(self) -> str:
-        return ERR_WRITE_TO_CONNECTED
-
-
-def addr_from_sockaddr(net: Network, family: int, sockaddr: object) -> Addr:
-    """The typed address (Go's ``sockaddrToUDP``/``ToIP``/``ToUnix``) of a socket-module address.
-
-    A unix address ``b"\\0name"`` (Linux's abstract namespace) becomes ``UnixAddr("@name")``.
-    """
-    if family == _stdlib_socket.AF_UNIX:
-        if isinstance(sockaddr, bytes):
-            text = sockaddr.decode(errors="surrogateescape")
-            name = "@" + text[1:] if text.startswith("\0") else text
-        else:
-            name = str(sockaddr)
-        return UnixAddr(name, net.afnet)
-    assert isinstance(sockaddr, tuple)
-    host = str(sockaddr[0])  # pyright: ignore[reportUnknownArgumentType]
-    if net.kind == "ip":
-        return IPAddr(host)
-    port = int(sockaddr[1])  # pyright: ignore[reportUnknownArgumentType]
-    return TCPAddr(host, port) if net.kind == "tcp" else UDPAddr(host, port)
 
 
 def _shown(addr: Addr | None) -> Addr | None:
@@ -240,7 +185,7 @@ class PacketConn(trio.abc.AsyncResource):
         if not isinstance(addr, TCPAddr | UDPAddr | IPAddr | UnixAddr):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise TypeError(f"addr must be a UDPAddr, IPAddr or UnixAddr, not {addr!r}")
         if self._remote is not None:
-            raise self._fail("write", addr, _WriteToConnected())
+            raise self._fail("write", addr, WriteToConnectedError())
         try:
             sockaddr = self._sockaddr(addr)
         except AddrError as exc:
@@ -254,13 +199,13 @@ class PacketConn(trio.abc.AsyncResource):
         kind = self._net.kind
         if isinstance(addr, UnixAddr) and self._net.is_unix:
             if addr.network != self._net.afnet:  # Go's UnixConn.writeTo: another socket type
-                raise self._fail("write", addr, _Errno(_errno.EAFNOSUPPORT))
+                raise self._fail("write", addr, errno_error(_errno.EAFNOSUPPORT))
             return addr.sockaddr()
         if (isinstance(addr, UDPAddr) and kind == "udp") or (isinstance(addr, IPAddr) and kind == "ip"):
             port = addr.port if isinstance(addr, UDPAddr) else 0
             return sockaddr_for(self.socket.family, addr.ip, port, addr.zone)
         # Go: WriteTo with another address type is EINVAL.
-        raise self._fail("write", addr, _Errno(_errno.EINVAL))
+        raise self._fail("write", addr, errno_error(_errno.EINVAL))
 
     async def receive_from(self, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, Addr]:
         """Receive one message and its sender (Go's ``ReadFrom``): ``(data, addr)``.

@@ -86,9 +86,12 @@ def _rows(events: Sequence[Event]) -> tuple[list[_Row], list[str], float]:
             row = _take(open_rows, rows, ("resolve", e.host), f"resolve {e.host}", t)
             row.end, row.mark = t, "x" if e.error is not None else "*"
             took = _ms(row.end - row.start)
-            row.note = (
-                f"{took} failed: {e.error}" if e.error is not None else f"{took} -> {', '.join(e.addrs)}"
-            )
+            if e.cancelled:
+                row.mark, row.note = "/", f"cancelled at {_ms(t)}"
+            else:
+                row.note = (
+                    f"{took} failed: {e.error}" if e.error is not None else f"{took} -> {', '.join(e.addrs)}"
+                )
         elif isinstance(e, AttemptStart):
             deadline = "" if math.isinf(e.deadline) else f" (deadline {_ms(e.deadline - t0)})"
             open_rows[e.role, e.addr] = row = _Row(f"{e.role:<8} {e.addr}", t, t, "?", deadline)

@@ -28,7 +28,9 @@ import math
 from collections.abc import Callable, Generator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Final, Literal, cast
+from typing import Final, Literal, TypedDict, cast
+
+import trio
 
 __all__ = [
     "AttemptDone",
@@ -132,14 +134,18 @@ class ResolveDone(Event):
     Attributes:
         host: the name looked up.
         addrs: the addresses found, in the order they will be tried.
-        error: the error, or None on success.
+        error: the error, or None on success; the :class:`trio.Cancelled` when *cancelled*.
+        cancelled: the lookup was cancelled (an enclosing scope, or the dialer's own timeout).
     """
 
     host: str
     addrs: tuple[str, ...]
     error: BaseException | None = None
+    cancelled: bool = False
 
     def describe(self) -> str:
+        if self.cancelled:
+            return f"resolve {self.host} cancelled"
         if self.error is not None:
             return f"resolve {self.host} failed: {self.error}"
         return f"resolved {self.host}: {', '.join(self.addrs)}"
@@ -279,13 +285,28 @@ def collect() -> Generator[list[Event], None, None]:
         yield events
 
 
+class Stamp(TypedDict):
+    """The two fields every event carries, as :meth:`Tracer.stamp` fills them (internal)."""
+
+    time: float
+    dial: int
+
+
 @dataclass(slots=True)
 class Tracer:
-    """The emitter one dial uses; obtained once per dial by :func:`start` (internal)."""
+    """The emitter one dial uses; obtained once per dial by :func:`start` (internal).
+
+    Events are made as ``tracer.emit(AttemptStart(**tracer.stamp(), addr=...))``: the one
+    place that stamps the time and the dial id.
+    """
 
     dial: int
     observers: tuple[Callable[[Event], None], ...]
     log: bool
+
+    def stamp(self) -> Stamp:
+        """``time`` (now, on Trio's clock) and ``dial`` for a new event of this dial."""
+        return {"time": trio.current_time(), "dial": self.dial}
 
     def emit(self, event: Event) -> None:
         """Send *event* to every observer and to the logger."""
