@@ -2,7 +2,9 @@
 
 Built by ``nox -s docs`` with ``-n -W`` (every reference must resolve, every warning is an
 error). The examples in the pages are complete programs, run one by one in a fresh ``python``
-by ``tests/test_docs_examples.py`` (its docstring states the rule every page follows).
+by ``tests/test_docs_examples.py`` (its docstring states the rule every page follows). The
+pictures are drawn at build time by ``_ext/trace_pictures.py`` (``.. trace-picture::``) from the
+traces of the programs beside them; the build fails if one cannot be drawn. The theme is furo.
 
 The build is offline: the intersphinx inventories of Python and Trio are vendored in
 ``_intersphinx/`` (see ``_intersphinx/README.rst`` for where they come from and how to refresh
@@ -11,9 +13,12 @@ them), so no page ever needs the network to build.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# trace_pictures: the ``.. trace-picture::`` directive (an example and the SVG of its trace).
+sys.path.insert(0, str(HERE / "_ext"))
 
 project = "trionet"
 author = "trionet developers"
@@ -24,6 +29,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
     "sphinxcontrib_trio",
+    "trace_pictures",
 ]
 
 nitpicky = True
@@ -68,11 +74,11 @@ intersphinx_mapping = {
     "trio": ("https://trio.readthedocs.io/en/stable", str(HERE / "_intersphinx" / "trio.inv")),
 }
 
-exclude_patterns = ["_build", "_intersphinx", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_intersphinx", "_ext", "_static", "Thumbs.db", ".DS_Store"]
 templates_path: list[str] = []
-html_theme = "alabaster"
+html_theme = "furo"
 html_title = "trionet"
-pygments_style = "sphinx"
+html_static_path = ["_static"]
 # ``::`` literal blocks are console transcripts and output, never code: only
 # ``code-block:: python`` / ``pycon`` are shown (and run) as Python.
 highlight_language = "text"

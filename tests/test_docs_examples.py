@@ -102,11 +102,16 @@ def _blocks(path: Path) -> Iterator[Block]:
         indent = len(match["indent"].expandtabs())
         j = i + 1
         options: dict[str, str] = {}
+        # Up to the first blank line come the options (a field list; a value may go on over
+        # more lines); the body starts after that blank line.
+        last = ""
         while j < len(lines) and lines[j].strip() and _indent(lines[j]) > indent:
             option = _OPTION.match(lines[j].strip())
-            if option is None:
-                break  # the body starts without a blank line (not used in these pages)
-            options[option["name"]] = option["value"]
+            if option is not None:
+                last = option["name"]
+                options[last] = option["value"]
+            elif last:
+                options[last] += " " + lines[j].strip()
             j += 1
         body: list[str] = []
         while j < len(lines) and (not lines[j].strip() or _indent(lines[j]) > indent):
@@ -300,6 +305,8 @@ def test_the_rules_catch_what_they_say(tmp_path: Path) -> None:
                a
 
             .. code-block:: python
+               :caption: a caption that goes on
+                  over two lines
                :class: fragment
 
                await something()
