@@ -38,6 +38,7 @@ with :mod:`doctest` in a fresh process too, in their module's namespace.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import subprocess
@@ -45,6 +46,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -367,3 +369,54 @@ def test_docstring_examples(path: Path, tmp_path: Path) -> None:
     name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
     result = _run([sys.executable, "-c", _DOCSTRING_RUNNER, str(path), name], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+RUNNER = DOCS / "_ext" / "trace_runner.py"
+_TRACED = """
+import trio, trio.testing, trionet, trionet.testing
+
+async def main():
+    net = trionet.testing.FakeNet()
+    net.add_host("dual.test", ["::1", "127.0.0.1"])
+    net.blackhole("::1")
+    with net.install():
+        stream = await trionet.Dialer(resolver=net.resolver).dial("tcp", "dual.test:80")
+    await stream.aclose()
+
+trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+"""
+
+
+def _draw(program: str, tmp_path: Path, **options: object) -> tuple[subprocess.CompletedProcess[str], Path]:
+    script = tmp_path / "example.py"
+    script.write_text(program, encoding="utf-8")
+    out = tmp_path / "pictures.json"
+    return _run([sys.executable, str(RUNNER), str(script), str(out), json.dumps(options)], tmp_path), out
+
+
+def test_picture_runner_draws_the_examples_dials(tmp_path: Path) -> None:
+    # What the docs' trace-picture directive runs: the program's own dials, drawn as SVG.
+    result, out = _draw(_TRACED, tmp_path, width=600)
+    assert result.returncode == 0, result.stderr
+    (svg,) = json.loads(out.read_text(encoding="utf-8"))
+    root = ElementTree.fromstring(svg)
+    bars = [e for e in root.iter() if "data-outcome" in e.attrib]
+    assert sorted((b.get("data-outcome"), b.get("data-start-ms"), b.get("data-end-ms")) for b in bars) == [
+        ("cancelled", "0", "300"),
+        ("won", "300", "300"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("program", "message"),
+    [
+        ("raise SystemExit(3)\n", "exited with status 3"),
+        ("1 / 0\n", "ZeroDivisionError"),
+        ("print('no dial')\n", "no traced dial"),
+    ],
+)
+def test_picture_runner_fails_the_build_without_a_picture(program: str, message: str, tmp_path: Path) -> None:
+    result, out = _draw(program, tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not out.exists()
