@@ -292,6 +292,10 @@ async def test_backend_start_tls(nursery: trio.Nursery, cert: trustme.LeafCert, 
     with pytest.raises(httpcore.ConnectError, match=r"^tls: failed to verify certificate: Hostname mismatch"):
         await stream.start_tls(client_context(ca), "wrong.test", timeout=5)
     stream = await backend.connect_tcp("127.0.0.1", port)
+    with pytest.raises(httpcore.ConnectError, match=r"^tls: server name 'x{300}' cannot be used: "):
+        await stream.start_tls(client_context(ca), "x" * 300, timeout=5)
+    assert stream.get_extra_info("socket").fileno() == -1
+    stream = await backend.connect_tcp("127.0.0.1", port)
     tls_stream = await stream.start_tls(client_context(ca, ["h2"]), "good.test", timeout=5)
     assert tls_stream.get_extra_info("ssl_object").selected_alpn_protocol() is None
     assert tls_stream.get_extra_info("is_readable") in (True, False)

@@ -308,6 +308,18 @@ async def test_argument_errors(cert: trustme.LeafCert) -> None:
         await trionet.tls.listen("udp", "127.0.0.1:0", server_context(cert))
 
 
+@pytest.mark.parametrize("name", ["x" * 300, "bad\x00name"], ids=["too-long", "nul"])
+async def test_unusable_server_names_are_value_errors(name: str) -> None:
+    listener = await silent_listener()
+    before = open_fds()
+    with pytest.raises(ValueError, match=r"^server name .* cannot be used for TLS: "):
+        await trionet.tls.Dialer().dial("tcp", str(listener.addr), server_hostname=name)
+    assert open_fds() == before
+    with pytest.raises(TypeError, match=r"^server_hostname must be a string or None, not b'x'$"):
+        await trionet.tls.Dialer().dial("tcp", str(listener.addr), server_hostname=b"x")  # type: ignore[arg-type]
+    await listener.aclose()
+
+
 async def test_listen_error_is_go_text(cert: trustme.LeafCert) -> None:
     first = await trionet.tls.listen("tcp", "127.0.0.1:0", server_context(cert))
     addr = first.transport_listener.addr  # type: ignore[attr-defined]

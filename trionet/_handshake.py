@@ -64,7 +64,8 @@ async def dial_tls(
     ``tls.DialWithDialer``, whose context covers both). *network* is a stream network.
 
     Raises:
-        ValueError: no *name* while *config* checks host names.
+        ValueError: no *name* while *config* checks host names, or a *name* that TLS cannot
+            carry (too long, a NUL byte).
         OpError: see :func:`client_handshake` and :meth:`trionet.Dialer.dial`.
     """
     context = config or default_client_context()
@@ -83,6 +84,11 @@ async def dial_tls(
         ssl_stream = trio.SSLStream(
             stream, context, server_hostname=name or None, https_compatible=https_compatible
         )
+    except (ValueError, TypeError, ssl.SSLError) as exc:
+        # OpenSSL and the ssl module refuse some names only here (too long, a NUL byte):
+        # an argument error, reported as one, with the connection closed.
+        stream.socket.close()
+        raise ValueError(f"server name {name!r} cannot be used for TLS: {exc}") from exc
     except BaseException:
         stream.socket.close()
         raise

@@ -237,9 +237,15 @@ class _Stream(httpcore.AsyncNetworkStream):
     ) -> httpcore.AsyncNetworkStream:
         # https_compatible: HTTP servers commonly close without a close_notify (httpcore's
         # trio backend makes the same choice).
-        ssl_stream = trio.SSLStream(
-            self._stream, ssl_context, server_hostname=server_hostname, https_compatible=True
-        )
+        try:
+            ssl_stream = trio.SSLStream(
+                self._stream, ssl_context, server_hostname=server_hostname, https_compatible=True
+            )
+        except (ValueError, TypeError, ssl.SSLError) as exc:  # a name TLS cannot carry
+            _innermost(self._stream).socket.close()
+            raise httpcore.ConnectError(
+                f"tls: server name {server_hostname!r} cannot be used: {exc}"
+            ) from exc
         deadline = math.inf if timeout is None else trio.current_time() + timeout
         try:
             with trio.CancelScope(deadline=deadline):

@@ -97,10 +97,14 @@ class Dialer:
                 :class:`OSError` whose ``__cause__`` (and ``ssl_error``) is the
                 :class:`ssl.SSLError`. The net dialer's timeout, also during the handshake:
                 ``dial tcp ADDR: i/o timeout``, a :class:`TimeoutError`.
-            ValueError: a network that is not a stream network, or no server name to check.
+            ValueError: a network that is not a stream network, no server name to check, or a
+                server name TLS cannot carry (too long, a NUL byte).
+            TypeError: *server_hostname* is not a string or None.
             trio.Cancelled: an enclosing scope was cancelled (the connection is closed).
         """
         _check_network(network)
+        if server_hostname is not None and not isinstance(server_hostname, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"server_hostname must be a string or None, not {server_hostname!r}")
         name = server_hostname if server_hostname is not None else _default_server_name(network, address)
         return await dial_tls(self.net_dialer, self.config, network, address, name, https_compatible=False)
 
