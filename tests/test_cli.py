@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -372,3 +375,186 @@ def test_listen_keeps_accepting_when_out_of_descriptors() -> None:
         proc.kill()
         proc.wait()
         proc.stderr.close()
+
+
+# -- round 2: version, Ctrl-C, fast fallback off, SVG, relative JSON, lookup --timeout/--trace ---
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def attempt_bars(path: Path) -> list[dict[str, str]]:
+    """The attempt bars of an SVG file written by the command (parsed: well-formed XML)."""
+    root = ET.parse(path).getroot()
+    return [dict(r.attrib) for r in root.iter(f"{SVG}rect") if "attempt" in r.get("class", "").split()]
+
+
+async def test_version_comes_from_the_package_metadata() -> None:
+    result = await run("--version")
+    assert result.returncode == 0
+    assert result.stdout.decode() == f"trionet {importlib.metadata.version('trionet')}\n"
+    assert trionet.__version__ == importlib.metadata.version("trionet")
+
+
+async def _interrupt(args: list[str], ready: str, *, connect: str | None = None) -> tuple[int, str]:
+    """Start ``trionet listen ARGS``, wait for *ready* on stderr, optionally leave a connection
+    open to *connect* (so a handler task runs), then send SIGINT; the exit status and stderr."""
+    proc = await trio.lowlevel.open_process([*CMD, "listen", *args], stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = b""
+    client: trio.abc.Stream | None = None
+    try:
+        with trio.fail_after(20):
+            while ready.encode() not in err:
+                chunk = await proc.stderr.receive_some()
+                assert chunk, err.decode()
+                err += chunk
+            if connect is not None:
+                port = re.search(rb"127\.0\.0\.1:(\d+)", err)
+                network, address = (
+                    ("tcp", f"127.0.0.1:{port.group(1).decode()}") if port else ("unix", connect)
+                )
+                client = await trionet.dial(network, address)
+                while b"accepted" not in err:
+                    err += await proc.stderr.receive_some()
+            proc.send_signal(signal.SIGINT)
+            while chunk := await proc.stderr.receive_some():
+                err += chunk
+            status = await proc.wait()
+    finally:
+        if client is not None:
+            await client.aclose()
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return status, err.decode()
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "with-a-connection"])
+@pytest.mark.parametrize("network", ["tcp", "unix"])
+async def test_listen_ctrl_c_exits_130_without_a_traceback(tmp_path: Path, network: str, busy: bool) -> None:
+    path = str(tmp_path / "l.sock")
+    address = "127.0.0.1:0" if network == "tcp" else path
+    status, err = await _interrupt([network, address], "listening on", connect=path if busy else None)
+    assert status == 130, err
+    assert "Traceback" not in err
+    assert "KeyboardInterrupt" not in err
+    if network == "unix":
+        assert not Path(path).exists()  # noqa: ASYNC240 - the listener was closed on the way out (Go unlinks)
+
+
+async def test_demo_with_fast_fallback_off_is_go_serial_and_ends_in_seconds() -> None:
+    start = trio.current_time()
+    result = await run("demo", "--fallback-delay=-1s")  # used to wait ~134 s on the blackhole
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert "fast fallback off" in out.lower()
+    assert "(-1000 ms)" not in out
+    # Serial: both addresses are the primary racer's; [::1] gets Go's 2 s partial deadline.
+    first = re.search(
+        r"^primary  \[::1\]:\d+ +=+x +failed at ([\d.]+) ms: dial tcp .*: i/o timeout$", out, re.M
+    )
+    second = re.search(r"^primary  127\.0\.0\.1:\d+ +=*\* +connected at ([\d.]+) ms  <- winner$", out, re.M)
+    assert first is not None, out
+    assert second is not None, out
+    assert 2000.0 <= float(first.group(1)) <= float(second.group(1)) < 3500.0
+    assert not re.search(r"^fallback ", out.split("Act 2")[0], re.M)  # no fallback racer
+    assert trio.current_time() - start < 20
+
+
+async def test_demo_svg_writes_both_acts(tmp_path: Path) -> None:
+    out_dir = tmp_path / "pictures"  # created by the command
+    result = await run("demo", "--svg", str(out_dir))
+    assert result.returncode == 0, result.stderr.decode()
+    act1, act2 = sorted(out_dir.iterdir())
+    assert (act1.name, act2.name) == ("act1-fast-fallback.svg", "act2-who-stops-a-dial.svg")
+    assert f"wrote {act1}" in result.stderr.decode()
+    one = attempt_bars(act1)
+    assert [(b["data-role"], b["data-outcome"]) for b in one] == [
+        ("primary", "cancelled"),
+        ("fallback", "won"),
+    ]
+    assert float(one[1]["data-start-ms"]) >= 300.0  # the fallback waited for its delay
+    two = attempt_bars(act2)
+    assert [b["data-outcome"] for b in two] == ["cancelled"] * 4  # two dials, two attempts each
+    assert len(ET.parse(act2).getroot().findall(f"{SVG}g")) == 2
+
+
+async def test_dial_svg_file(tmp_path: Path) -> None:
+    picture = tmp_path / "dial.svg"
+    async with trio.open_nursery() as nursery:
+        port = await echo_server(nursery)
+        result = await run("dial", "--trace", "--svg", str(picture), "tcp", f"127.0.0.1:{port}", stdin=b"x")
+        nursery.cancel_scope.cancel()
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout == b"x"
+    (bar,) = attempt_bars(picture)
+    assert (bar["data-addr"], bar["data-outcome"]) == (f"127.0.0.1:{port}", "won")
+    assert f"=> connected to 127.0.0.1:{port}" in result.stderr.decode()  # --trace still drawn
+
+
+async def test_dial_svg_of_a_failure(tmp_path: Path) -> None:
+    picture = tmp_path / "refused.svg"
+    port = closed_port()
+    result = await run("dial", "--svg", str(picture), "tcp", f"127.0.0.1:{port}")
+    assert result.returncode == 1
+    (bar,) = attempt_bars(picture)
+    assert bar["data-outcome"] == "refused"
+
+
+async def test_dial_svg_to_an_unwritable_place_is_bad_input(tmp_path: Path) -> None:
+    result = await run("dial", "--svg", str(tmp_path / "no" / "such" / "dir.svg"), "tcp", "127.0.0.1:1")
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert err.startswith("trionet dial: cannot write --svg ")
+    assert err.count("\n") == 1
+
+
+async def test_json_trace_times_count_from_the_dial_start() -> None:
+    async with trio.open_nursery() as nursery:
+        port = await echo_server(nursery)
+        result = await run("dial", "--json", "--timeout", "5s", "tcp", f"127.0.0.1:{port}")
+        nursery.cancel_scope.cancel()
+    assert result.returncode == 0, result.stderr.decode()
+    events = [json.loads(line) for line in result.stderr.decode().splitlines()]
+    assert events[0]["event"] == "DialStart"
+    assert events[0]["time"] == 0.0  # Trio's clock starts anywhere; the trace starts at 0
+    assert 4.9 < events[0]["own_deadline"] <= 5.0  # a deadline is a moment too: relative
+    assert all(0.0 <= e["time"] < 5.0 for e in events)
+    attempt = next(e for e in events if e["event"] == "AttemptStart")
+    assert 4.9 < attempt["deadline"] <= 5.0
+
+
+async def test_lookup_timeout_against_a_silent_server(dns: FakeDNS) -> None:
+    dns.behave("quiet.example.test.", "silent")
+    start = trio.current_time()
+    result = await run(
+        "lookup", "--server", dns.address, "--timeout", "300ms", "--type", "A", "quiet.example.test"
+    )
+    assert result.returncode == 1
+    assert result.stderr.decode() == f"lookup quiet.example.test on {dns.address}: i/o timeout\n"
+    assert trio.current_time() - start < 5.0  # the resolver's own timeouts would take 10 s
+    assert dns.asked() == [("quiet.example.test.", "A")]
+
+
+async def test_lookup_trace_says_who_was_asked_and_how_long_it_took(dns: FakeDNS) -> None:
+    result = await run("lookup", "--server", dns.address, "--trace", "--type", "A", "www.example.test")
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode() == "192.0.2.10\n"  # stdout keeps only the records
+    err = result.stderr.decode().splitlines()
+    assert err[0] == f"lookup www.example.test A: asking only {dns.address}, no hosts file, no search list"
+    assert re.fullmatch(r"=> 1 record after [\d.]+ ms", err[1]), err
+
+
+async def test_lookup_trace_of_a_failure(dns: FakeDNS) -> None:
+    result = await run("lookup", "--server", dns.address, "--trace", "--type", "A", "nosuch.example.test")
+    assert result.returncode == 1
+    err = result.stderr.decode().splitlines()
+    assert re.fullmatch(r"=> failed after [\d.]+ ms: lookup nosuch\.example\.test.*: no such host", err[1]), (
+        err
+    )
+
+
+async def test_lookup_ptr_of_a_non_address_is_bad_input(dns: FakeDNS) -> None:
+    result = await run("lookup", "--server", dns.address, "--type", "PTR", "notanip")
+    assert result.returncode == 2
+    assert result.stderr.decode() == "lookup notanip: unrecognized address\n"
+    assert dns.asked() == []

@@ -57,6 +57,7 @@ from ._resolver import (
     resolve_unix_addr as resolve_unix_addr,
 )
 from ._sockopt import KeepAliveConfig as KeepAliveConfig
+from ._version import __version__ as __version__
 
 __all__ = [
     "Addr",

@@ -129,7 +129,7 @@ def render_svg(
     if heading:
         head.append(
             f'<text x="{MARGIN}" y="{_num(y + 13)}" font-size="13" font-weight="bold">'
-            f"{escape(_text(heading, chars))}</text>"
+            f"{escape(_text(heading, int(plot_w / 8.0)))}</text>"
         )
         y += 22
     if not dials:
