@@ -400,7 +400,7 @@ async def _interrupt(args: list[str], ready: str, *, connect: str | None = None)
     proc = await trio.lowlevel.open_process([*CMD, "listen", *args], stderr=subprocess.PIPE)
     assert proc.stderr is not None
     err = b""
-    client: trio.abc.Stream | None = None
+    client: trio.SocketStream | trionet.PacketConn | None = None
     try:
         with trio.fail_after(20):
             while ready.encode() not in err:
