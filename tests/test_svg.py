@@ -302,3 +302,14 @@ def test_an_unfinished_trace_draws_running_attempts() -> None:
     (bar,) = bars(root)
     assert (bar["data-outcome"], times(bar)) == ("running", (0.0, 250.0))
     assert "(the trace ends before the dial does)" in "".join(root.itertext())
+
+
+async def test_a_lookup_cut_short_is_drawn_cancelled(autojump_clock: trio.testing.MockClock) -> None:
+    net = trionet.testing.FakeNet()
+    net.add_host("slow.test", ["127.0.0.1"], delay=math.inf)
+    events = await dial_traced(net, "slow.test:80", timeout=0.25)
+    root = parse(trace.render_svg(events))
+    assert bars(root) == []
+    texts = "".join(root.itertext())
+    assert "DNS slow.test  cancelled at 250.0 ms" in texts
+    assert markers(root) == {"dialer deadline 250.0 ms": 250.0}

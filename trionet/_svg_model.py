@@ -90,7 +90,9 @@ class Panel:
         elif isinstance(e, ResolveDone):
             dns = self.dns = self.dns or Bar(f"DNS {e.host}", e.time, kind="dns")
             dns.end = e.time
-            if e.error is not None:
+            if e.cancelled:
+                dns.outcome, dns.note = "cancelled", f"cancelled at {ms(e.time - self.zero)}"
+            elif e.error is not None:
                 dns.outcome, dns.note = "failed", f"failed: {e.error}"
             else:
                 dns.outcome, dns.note = "connected", f"{len(e.addrs)} answers: {', '.join(e.addrs)}"
