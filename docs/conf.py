@@ -79,6 +79,7 @@ templates_path: list[str] = []
 html_theme = "furo"
 html_title = "trionet"
 html_static_path = ["_static"]
+html_css_files = ["trionet.css"]  # pictures, and code in table cells that wraps
 # ``::`` literal blocks are console transcripts and output, never code: only
 # ``code-block:: python`` / ``pycon`` are shown (and run) as Python.
 highlight_language = "text"

@@ -110,5 +110,4 @@ class TracePicture(SphinxDirective):
 
 def setup(app: Sphinx) -> dict[str, object]:
     app.add_directive("trace-picture", TracePicture)
-    app.add_css_file("trace-pictures.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
