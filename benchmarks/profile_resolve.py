@@ -40,7 +40,7 @@ from _common import machine_line, render_table
 
 #: Function name -> bucket, for the frames that decide a sample (trionet's and a few of trio's).
 BUCKETS: dict[str, str] = {
-    "_source_of": "RFC 6724 source probes (a UDP connect per address)",
+    "_source_of": "RFC 6724 source probes (a UDP connect per address, remembered 1 s)",
     "sort_by_rfc6724": "RFC 6724 sort (pure)",
     "sort_addrs": "RFC 6724 sort (pure)",
     "_parse_body": "reply parse",
@@ -49,17 +49,23 @@ BUCKETS: dict[str, str] = {
     "_is_answer": "reply parse",
     "decode_reply": "reply parse",
     "parse_reply": "reply parse",
-    "_match_lean": "reply parse",
-    "_decode_body": "reply parse",
-    "_decode": "reply parse",
-    "_lean_head": "reply parse",
-    "_lean_ours": "reply parse",
-    "match_reply": "reply parse",
+    "match": "reply parse",
+    "match_stream": "reply parse",
+    "_decode_small": "reply parse",
+    "_decode_any": "reply parse",
+    "_parse_small": "reply parse",
+    "_parse": "reply parse",
     "_template": "query build",
-    "_make_lean_query": "query build",
+    "make_lean_query": "query build",
+    "make_query": "query build",
     "_lean_name": "query build",
     "check_reply": "header check and answer extraction",
-    "exchange_lean": "exchange, try_one_name, lookup (trionet glue)",
+    "_exchange": "exchange, try_one_name, lookup (trionet glue)",
+    "try_one_name_lean": "exchange, try_one_name, lookup (trionet glue)",
+    "_try_servers": "exchange, try_one_name, lookup (trionet glue)",
+    "lookup_ip_dns": "header check and answer extraction",
+    "udp": "UDP socket calls (socket, connect, send, recv, close)",
+    "tcp": "TCP socket calls",
     "_make_query": "query build",
     "build_query": "query build",
     "encode_name": "query build",
@@ -91,7 +97,9 @@ def bucket_of(frame: types.FrameType | None) -> str:
     while frame is not None:
         code = frame.f_code
         path = code.co_filename
-        if path.endswith("_dnswire.py"):  # the lean codec: every function is build or parse
+        if path.endswith("_sources.py"):
+            return "RFC 6724 source probes (a UDP connect per address, remembered 1 s)"
+        if path.endswith("_wire.py"):  # the lean codec: every function is build or parse
             return "query build" if code.co_name in ("build_query", "encode_name") else "reply parse"
         if "/trionet/" in path or path.endswith("profile_resolve.py"):
             found = BUCKETS.get(code.co_name)
@@ -103,17 +111,34 @@ def bucket_of(frame: types.FrameType | None) -> str:
     return TRIO if in_trio else OTHER
 
 
+IN_FLIGHT = 1
+
+
 async def lookups(resolver: trionet.Resolver, names: list[str]) -> None:
-    for name in names:
-        await resolver.lookup_ip_addr(name)
+    """Every name of *names*, IN_FLIGHT lookups at a time (tasks taking the next name)."""
+    todo = iter(names)
+
+    async def worker() -> None:
+        for name in todo:
+            await resolver.lookup_ip_addr(name)
+
+    if IN_FLIGHT == 1:
+        await worker()
+        return
+    async with trio.open_nursery() as nursery:
+        for _ in range(IN_FLIGHT):
+            nursery.start_soon(worker)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--lookups", type=int, default=3000, help="lookups per pass (default 3000)")
     parser.add_argument("--interval", type=float, default=0.0002, help="CPU seconds between samples")
+    parser.add_argument("--in-flight", type=int, default=1, help="lookups at a time (default 1)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args()
+    global IN_FLIGHT  # noqa: PLW0603 - a command-line setting
+    IN_FLIGHT = max(args.in_flight, 1)
     names = [bench_resolve.DISTINCT[i % len(bench_resolve.DISTINCT)] for i in range(args.lookups)]
     samples: collections.Counter[str] = collections.Counter()
 
@@ -160,7 +185,7 @@ def main() -> None:
     rows.append(["all CPU in this process", "100%", f"{cpu * 1e6:.0f}"])
     rows.append(["waiting (server, kernel, other processes)", "", f"{(wall - cpu) * 1e6:.0f}"])
     rows.append(["wall clock per lookup", "", f"{wall * 1e6:.0f}"])
-    print(f"# profile of one new-name A+AAAA lookup — {machine_line()}")
+    print(f"# profile of one new-name A+AAAA lookup ({IN_FLIGHT} in flight) — {machine_line()}")
     print(
         f"# server: {what}; {len(names)} lookups per pass, {total} samples every {args.interval * 1e6:.0f} us of CPU"
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():  # pyright: ignore[reportAttributeAccessIssue]
-    from trionet import _dnswire  # noqa: F401 - instrumented for coverage feedback
+    from trionet._resolver import _wire  # noqa: F401 - instrumented for coverage feedback
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.test_dnswire import CORPUS, _check

@@ -1,6 +1,6 @@
 """The lean DNS codec against dnspython, its reference: unit cases and a differential fuzz test.
 
-Every input goes to both parsers. The contract (trionet/_dnswire.py): when the lean codec
+Every input goes to both parsers. The contract (trionet/_resolver/_wire.py): when the lean codec
 accepts, dnspython accepts the same bytes and yields the same header, question and A/AAAA/CNAME
 RRsets; when it raises WireError, dnspython rejects them too; Unsupported hands them to
 dnspython; any other exception fails the test. Inputs: random bytes, real replies built by
@@ -34,7 +34,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 from hypothesis.control import currently_in_test_context
 
-from trionet import _dnswire as wire
+from trionet._resolver import _wire as wire
 
 EXAMPLES = int(os.environ.get("TRIONET_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,9 +13,10 @@ cancellation propagates as a bare :class:`trio.Cancelled`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import ipaddress
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Protocol, TypeVar
 
 import dns.exception
 import dns.message
@@ -26,13 +27,32 @@ import trio
 
 from .._address import IPAddr
 from .._errors import ERR_NO_SUCH_HOST, DNSError
-from ._codec import ExchangeError, Truncated, check_header, make_query, rdatas_in
+from . import _wire
+from ._codec import (
+    ExchangeError,
+    Truncated,
+    check_header,
+    check_reply,
+    make_lean_query,
+    make_query,
+)
 from ._dnsconfig import DNSConfig, is_domain_name
 from ._transport import Exchange, Server
 
 __all__ = ["Asker", "exchange", "lookup", "lookup_ip_dns", "renamed", "try_one_name"]
 
-_ADDRESS_TYPES: Final = (dns.rdatatype.A, dns.rdatatype.AAAA)
+_M = TypeVar("_M")
+_M_co = TypeVar("_M_co", covariant=True)
+
+
+class _Question(Protocol[_M_co]):
+    """A query on the wire and how to read its replies (:class:`~._codec.Query` gives dnspython
+    messages, :class:`~._codec.LeanQuery` the lean codec's replies)."""
+
+    @property
+    def wire(self) -> bytes: ...
+    def match(self, data: bytes, /) -> _M_co | None: ...
+    def match_stream(self, data: bytes, /) -> _M_co: ...
 
 
 def renamed(err: DNSError, name: str) -> DNSError:
@@ -66,7 +86,13 @@ async def exchange(
         ExchangeError: a socket error, an unparsable or mismatched TCP answer, or ``i/o timeout``
             when *timeout* (seconds, per transport) expires.
     """
-    query = make_query(qname, rdtype, trust_ad)
+    return await _exchange(transport, server, make_query(qname, rdtype, trust_ad), timeout, use_tcp)
+
+
+async def _exchange(
+    transport: Exchange, server: Server, query: _Question[_M], timeout: float, use_tcp: bool
+) -> _M:
+    """:func:`exchange` of a query already built (a fresh one, with a fresh ID, per exchange)."""
     for proto in ("tcp",) if use_tcp else ("udp", "tcp"):
         with trio.move_on_after(timeout) as scope:
             try:
@@ -101,6 +127,41 @@ async def try_one_name(asker: Asker, name: str, qtype: dns.rdatatype.RdataType) 
         qname = _name(name)
     except dns.exception.DNSException:
         raise DNSError("cannot marshal DNS message", name) from None
+    trust_ad = asker.conf.trust_ad
+    return await _try_servers(
+        asker,
+        name,
+        lambda: make_query(qname, qtype, trust_ad),
+        lambda msg: check_header(msg, qtype),
+        lambda msg: msg.rcode(),
+    )
+
+
+async def try_one_name_lean(asker: Asker, name: str, qtype: dns.rdatatype.RdataType) -> _wire.Reply:
+    """:func:`try_one_name` for an A, AAAA or CNAME question, through the lean codec."""
+    if len(name) > 254:
+        raise DNSError("cannot marshal DNS message", name)
+    trust_ad = asker.conf.trust_ad
+    try:
+        make_lean_query(name, qtype, trust_ad, 0)  # refuses what dnspython cannot encode
+    except dns.exception.DNSException:
+        raise DNSError("cannot marshal DNS message", name) from None
+    return await _try_servers(
+        asker,
+        name,
+        lambda: make_lean_query(name, qtype, trust_ad),
+        lambda reply: check_reply(reply, qtype),
+        lambda reply: reply.rcode,
+    )
+
+
+async def _try_servers(
+    asker: Asker,
+    name: str,
+    build: Callable[[], _Question[_M]],
+    check: Callable[[_M], str | None],
+    rcode: Callable[[_M], int],
+) -> _M:
     conf, servers = asker.conf, asker.servers
     offset = conf.server_offset()
     last: DNSError | None = None
@@ -108,19 +169,17 @@ async def try_one_name(asker: Asker, name: str, qtype: dns.rdatatype.RdataType) 
         for j in range(len(servers)):
             server = servers[(offset + j) % len(servers)]
             try:
-                msg = await exchange(
-                    asker.exchange, server, qname, qtype, conf.timeout, conf.use_tcp, conf.trust_ad
-                )
+                msg = await _exchange(asker.exchange, server, build(), conf.timeout, conf.use_tcp)
             except ExchangeError as exc:
                 last = DNSError(
                     exc.text, name, server.hostport, is_timeout=exc.timeout, is_temporary=exc.temporary
                 )
                 continue
-            why = check_header(msg, qtype)
+            why = check(msg)
             if why == ERR_NO_SUCH_HOST:
                 raise DNSError(why, name, server.hostport, is_not_found=True)
             if why is not None:
-                last = DNSError(why, name, server.hostport, is_temporary=msg.rcode() == dns.rcode.SERVFAIL)
+                last = DNSError(why, name, server.hostport, is_temporary=rcode(msg) == dns.rcode.SERVFAIL)
                 continue
             return msg
     if last is None:  # no servers at all
@@ -152,7 +211,7 @@ async def lookup(asker: Asker, name: str, qtype: dns.rdatatype.RdataType) -> dns
 
 async def _ask_all(
     asker: Asker, fqdn: str, qtypes: list[dns.rdatatype.RdataType]
-) -> list[dns.message.Message | DNSError]:
+) -> list[_wire.Reply | DNSError]:
     """Each query type for *fqdn*: concurrently, or in turn with ``single-request``.
 
     The nursery's children catch every :class:`DNSError` themselves, so the only exceptions
@@ -160,11 +219,11 @@ async def _ask_all(
     leaves it as one bare :class:`trio.Cancelled` (trio collapses a group of Cancelled that its
     own scope catches, and the nursery here has no scope of its own).
     """
-    results: list[dns.message.Message | DNSError] = [DNSError("unreachable", fqdn)] * len(qtypes)
+    results: list[_wire.Reply | DNSError] = [DNSError("unreachable", fqdn)] * len(qtypes)
 
     async def ask(i: int) -> None:
         try:
-            results[i] = await try_one_name(asker, fqdn, qtypes[i])
+            results[i] = await try_one_name_lean(asker, fqdn, qtypes[i])
         except DNSError as exc:
             results[i] = exc
 
@@ -213,16 +272,17 @@ async def lookup_ip_dns(asker: Asker, network: str, name: str) -> tuple[list[IPA
             # Go reads every answer record in order, whichever question it answers: A and
             # AAAA records give addresses (the first one's owner is the canonical name), a
             # CNAME record's target is the canonical name if none is known yet.
+            # The lean reply holds class IN A, AAAA and CNAME RRsets only (as rdatas_in would
+            # keep), addresses as packed bytes.
             for rrset in result.answer:
-                if rrset.rdtype in _ADDRESS_TYPES:
-                    found = rdatas_in(rrset)
-                    addrs.extend(IPAddr(str(rd.address)) for rd in found)
-                    if found and not cname:
-                        cname = str(rrset.name.to_text())
-                elif rrset.rdtype == dns.rdatatype.CNAME and not cname:
-                    targets = rdatas_in(rrset)
-                    if targets:
-                        cname = str(targets[0].target.to_text())
+                if rrset.rdtype == _wire.CNAME:
+                    if not cname:
+                        cname = _wire.name_text(rrset.items[0])  # type: ignore[arg-type]
+                    continue
+                make = ipaddress.IPv4Address if rrset.rdtype == _wire.A else ipaddress.IPv6Address
+                addrs.extend(IPAddr(make(packed)) for packed in rrset.items)
+                if not cname:
+                    cname = _wire.name_text(rrset.name)
         if strict_hit:
             addrs = []
             break

@@ -27,6 +27,7 @@ import dns.renderer
 import dns.rrset
 
 from .._errors import ERR_NO_SUCH_HOST
+from . import _wire
 
 __all__ = [
     "ERR_CANNOT_UNMARSHAL",
@@ -35,10 +36,13 @@ __all__ = [
     "ERR_MISBEHAVING",
     "MAX_PACKET",
     "ExchangeError",
+    "LeanQuery",
     "Query",
     "Truncated",
     "answer_rdatas",
     "check_header",
+    "check_reply",
+    "make_lean_query",
     "make_query",
     "rdatas_in",
 ]
@@ -71,7 +75,7 @@ class ExchangeError(Exception):
 class Truncated(Exception):
     """Our reply, with TC set; *msg* is its parse, None when only the header parsed."""
 
-    def __init__(self, msg: dns.message.Message | None) -> None:
+    def __init__(self, msg: dns.message.Message | _wire.Reply | None) -> None:
         super().__init__()
         self.msg = msg
 
@@ -181,7 +185,7 @@ class Query(NamedTuple):
         try:
             msg = self.match(data)
         except Truncated as truncated:
-            if truncated.msg is None:
+            if not isinstance(truncated.msg, dns.message.Message):
                 raise ExchangeError(ERR_CANNOT_UNMARSHAL) from None
             return truncated.msg
         if msg is None:
@@ -255,3 +259,161 @@ def answer_rdatas(msg: dns.message.Message, rdtype: dns.rdatatype.RdataType) -> 
     """Every rdata of type *rdtype* and class IN in the answer section, in order (see
     :func:`rdatas_in` for what is ignored)."""
     return [rd for rrset in msg.answer if rrset.rdtype == rdtype for rd in rdatas_in(rrset)]
+
+
+# -- the lean path: A, AAAA and CNAME questions (issue 15) -----------------------------------------
+# The same contract as Query, through the lean codec of :mod:`trionet._resolver._wire`, which
+# builds the same bytes as make_query and parses the replies a resolver sees every day without
+# dnspython's message layer (half the CPU of a new-name lookup); dnspython still parses what
+# the lean codec hands back (other types, EDNS options), converted to the same Reply.
+_QR: Final = 0x8000
+_TC: Final = 0x0200
+_AA_RA: Final = 0x0480
+
+
+@functools.lru_cache(maxsize=512)
+def _lean_name(text: str) -> tuple[bytes, tuple[bytes, ...]]:
+    """(wire form, lowercased labels) of the absolute name *text*; dnspython encodes the names
+    the lean encoder leaves alone (escapes, IDNA). Keys are bounded by the caller (254 chars).
+
+    Raises:
+        dns.exception.DNSException: dnspython refuses the name.
+    """
+    # to_wire() without a file always returns the bytes (its type says "or None"); a name's
+    # wire form is never empty, so the "or" only narrows the type.
+    wire = _wire.encode_name(text) or dns.name.from_text(text).to_wire() or b"\0"
+    labels, _ = _wire.read_name(wire, 0)
+    return wire, tuple(label.lower() for label in labels)
+
+
+def _decode_any(data: bytes) -> _wire.Reply:
+    """*data* as a Reply: the lean codec, or dnspython for what it hands back.
+
+    Raises:
+        _wire.WireError: malformed (by either parser).
+    """
+    try:
+        return _wire.decode(data)
+    except _wire.Unsupported:
+        pass
+    try:
+        msg = dns.message.from_wire(data, ignore_trailing=True)
+    except Exception:
+        raise _wire.WireError("dnspython refused the message") from None
+    return _wire.from_message(msg)
+
+
+@functools.lru_cache(maxsize=512)
+def _decode_small(body: bytes) -> _wire.Reply:
+    """:func:`_decode_any` of a reply whose ID bytes were zeroed (the ID is checked before);
+    identical replies are decoded once, as :func:`_parse_small`; failures are not cached."""
+    return _decode_any(b"\0\0" + body)
+
+
+def _lean_head(data: bytes) -> tuple[int, _wire.Labels, int, int] | None:
+    """(flags, question name, type, class) of *data*, or None if it has no readable question."""
+    try:
+        head = _wire.decode_head(data)
+    except _wire.WireError:
+        return None
+    except _wire.Unsupported:
+        msg = _head(data)
+        if msg is None or not msg.question:
+            return None
+        q = msg.question[0]
+        return int(msg.flags), q.name.labels, int(q.rdtype), int(q.rdclass)
+    return head.flags, head.qname, head.qtype, head.qclass
+
+
+class LeanQuery(NamedTuple):
+    """An A, AAAA or CNAME question as :class:`Query`, answered with a :class:`_wire.Reply`.
+    *qkey* is the name's labels lowercased (Go's ``equalASCIIName`` compares case-blind)."""
+
+    qkey: tuple[bytes, ...]
+    rdtype: int
+    wire: bytes
+
+    def _is_answer(self, data: bytes, flags: int, qname: _wire.Labels, qtype: int, qclass: int) -> bool:
+        """Go's ``checkResponse``, as :meth:`Query._is_answer`."""
+        return (
+            bool(flags & _QR)
+            and data[:2] == self.wire[:2]
+            and qtype == self.rdtype
+            and qclass == dns.rdataclass.IN
+            and tuple(label.lower() for label in qname) == self.qkey
+        )
+
+    def match(self, data: bytes) -> _wire.Reply | None:
+        """As :meth:`Query.match`: the reply, or None to ignore *data*.
+
+        Raises:
+            Truncated: ours, with TC set.
+            ExchangeError: ours, but the records cannot be parsed.
+        """
+        if data[:2] != self.wire[:2]:
+            return None  # another ID: never ours, whatever the rest holds
+        try:
+            reply = _decode_small(data[2:]) if len(data) <= MAX_CACHED_REPLY else _decode_any(data)
+        except _wire.WireError:
+            head = _lean_head(data)
+            if head is None or not self._is_answer(data, *head):
+                return None
+            if head[0] & _TC:
+                raise Truncated(None) from None
+            raise ExchangeError(ERR_CANNOT_UNMARSHAL) from None
+        if not self._is_answer(data, reply.flags, reply.qname, reply.qtype, reply.qclass):
+            return None
+        if reply.flags & _TC:
+            raise Truncated(reply)
+        return reply
+
+    def match_stream(self, data: bytes) -> _wire.Reply:
+        """As :meth:`Query.match_stream`.
+
+        Raises:
+            ExchangeError: ``cannot unmarshal DNS message`` or ``invalid DNS response``.
+        """
+        try:
+            reply = self.match(data)
+        except Truncated as truncated:
+            if not isinstance(truncated.msg, _wire.Reply):
+                raise ExchangeError(ERR_CANNOT_UNMARSHAL) from None
+            return truncated.msg
+        if reply is None:
+            raise ExchangeError(
+                ERR_INVALID_RESPONSE if _lean_head(data) is not None else ERR_CANNOT_UNMARSHAL
+            )
+        return reply
+
+
+def make_lean_query(name: str, rdtype: int, trust_ad: bool, qid: int | None = None) -> LeanQuery:
+    """The query :func:`make_query` would build for the absolute name *name* (text), by the
+    lean codec; *qid* None draws the ID from :mod:`secrets`.
+
+    Raises:
+        dns.exception.DNSException: not a name dnspython can encode.
+    """
+    wire, qkey = _lean_name(name)
+    if qid is None:
+        qid = secrets.randbits(16)
+    return LeanQuery(qkey, rdtype, _wire.build_query(wire, rdtype, qid, trust_ad=trust_ad))
+
+
+def check_reply(reply: _wire.Reply, qtype: int) -> str | None:
+    """:func:`check_header` for a :class:`_wire.Reply` (its answer holds class IN records only)."""
+    rcode = reply.rcode
+    if rcode == dns.rcode.NXDOMAIN:
+        return ERR_NO_SUCH_HOST
+    if (
+        rcode == dns.rcode.NOERROR
+        and not reply.flags & _AA_RA
+        and not reply.has_answer
+        and not reply.has_additional
+    ):
+        return ERR_LAME_REFERRAL
+    if rcode != dns.rcode.NOERROR:
+        return ERR_MISBEHAVING
+    for rrset in reply.answer:
+        if rrset.rdtype == qtype:
+            return None
+    return ERR_NO_SUCH_HOST

@@ -16,35 +16,21 @@ from typing import Any
 
 import trio
 
-from .._address import IP, IPAddr, parse_ip, sockaddr_for
+from .._address import IPAddr, parse_ip
 from .._errors import ERR_NO_SUCH_HOST, DNSError
 from ._addrselect import sort_by_rfc6724
+from ._sources import sources
 
 __all__ = ["sort_addrs", "system_lookup_addr", "system_lookup_cname", "system_lookup_ip"]
 
 
 # -- RFC 6724 sources ----------------------------------------------------------------------------
-def _source_of(addr: IPAddr) -> IP | None:
-    """The source address the kernel would pick for *addr* (Go's ``srcAddrs``): a UDP socket is
-    "connected" to port 53, which sends nothing; None when there is no route."""
-    ip = addr.ip
-    if ip is None:
-        return None
-    family = _stdlib_socket.AF_INET6 if ip.version == 6 else _stdlib_socket.AF_INET
-    try:
-        with _stdlib_socket.socket(family, _stdlib_socket.SOCK_DGRAM) as s:
-            s.connect(sockaddr_for(family, ip, 53, addr.zone))
-            parsed = parse_ip(str(s.getsockname()[0]).partition("%")[0])
-    except OSError:
-        return None
-    return None if parsed is None else parsed[0]
-
-
 def sort_addrs(addrs: list[IPAddr]) -> list[IPAddr]:
-    """Go's ``sortByRFC6724``: sources from the kernel, then the pure sort."""
+    """Go's ``sortByRFC6724``: sources from the kernel (remembered briefly, see
+    :mod:`trionet._resolver._sources`), then the pure sort."""
     if len(addrs) < 2:
         return addrs
-    return sort_by_rfc6724(addrs, [_source_of(a) for a in addrs])
+    return sort_by_rfc6724(addrs, sources().lookup(addrs))
 
 
 # -- the system path: libc in a worker thread ----------------------------------------------------

@@ -53,6 +53,7 @@ __all__ = [
     "encode_name",
     "from_message",
     "name_text",
+    "read_name",
 ]
 
 A: Final = 1
@@ -207,6 +208,15 @@ def _name(data: bytes, pos: int, end: int) -> tuple[Labels, int]:
             raise WireError("reserved label type")
     labels.append(b"")
     return tuple(labels), (pos if after < 0 else after)
+
+
+def read_name(data: bytes, pos: int) -> tuple[Labels, int]:
+    """The name at *pos* in *data* and the offset after it (see :func:`decode` for the rules).
+
+    Raises:
+        WireError: malformed.
+    """
+    return _name(data, pos, len(data))
 
 
 def decode_head(data: bytes) -> Head:
