@@ -137,7 +137,7 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=1, help="lookups at a time (default 1)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args()
-    global IN_FLIGHT  # noqa: PLW0603 - a command-line setting
+    global IN_FLIGHT
     IN_FLIGHT = max(args.in_flight, 1)
     names = [bench_resolve.DISTINCT[i % len(bench_resolve.DISTINCT)] for i in range(args.lookups)]
     samples: collections.Counter[str] = collections.Counter()

@@ -325,6 +325,17 @@ def _lean_head(data: bytes) -> tuple[int, _wire.Labels, int, int] | None:
     return head.flags, head.qname, head.qtype, head.qclass
 
 
+def _head_parses(data: bytes) -> bool:
+    """Whether the header and question section of *data* parse (as ``_head(data) is not None``)."""
+    try:
+        _wire.decode_head(data)
+    except _wire.WireError:
+        return False
+    except _wire.Unsupported:
+        return _head(data) is not None
+    return True
+
+
 class LeanQuery(NamedTuple):
     """An A, AAAA or CNAME question as :class:`Query`, answered with a :class:`_wire.Reply`.
     *qkey* is the name's labels lowercased (Go's ``equalASCIIName`` compares case-blind)."""
@@ -380,9 +391,7 @@ class LeanQuery(NamedTuple):
                 raise ExchangeError(ERR_CANNOT_UNMARSHAL) from None
             return truncated.msg
         if reply is None:
-            raise ExchangeError(
-                ERR_INVALID_RESPONSE if _lean_head(data) is not None else ERR_CANNOT_UNMARSHAL
-            )
+            raise ExchangeError(ERR_INVALID_RESPONSE if _head_parses(data) else ERR_CANNOT_UNMARSHAL)
         return reply
 
 

@@ -38,6 +38,7 @@ from .._address import (
     split_host_port,
 )
 from .._errors import AddrError, OpError, SyscallError
+from .._sock import stdlib_socket_of
 from ._codec import ExchangeError
 
 __all__ = ["Exchange", "Server", "SocketExchange", "parse_server"]
@@ -158,6 +159,39 @@ async def _read_exactly(stream: trio.SocketStream, n: int) -> bytes:
     return bytes(buf)
 
 
+async def _udp_direct(
+    raw: _stdlib_socket.socket,
+    sock: trio.socket.SocketType,
+    server: Server,
+    query: bytes,
+    accept: Callable[[bytes], _M | None],
+) -> _M:
+    """:meth:`SocketExchange.udp` on Trio's own socket, through the standard-library socket
+    inside it: connect and send on a UDP socket never block, so the only wait (and checkpoint)
+    is for the reply, where ``trio.socket``'s methods checkpoint on each call (a new-name
+    lookup's two queries then cost about 20 µs less; docs/benchmarks.rst)."""
+    try:
+        raw.connect(server.sockaddr)  # as in SocketExchange.udp: binds a random port, sends nothing
+    except OSError as exc:
+        raise _dial_error("udp", server, "connect", exc) from None
+    try:
+        raw.send(query)
+    except OSError as exc:
+        raise _socket_error("write", "udp", sock, server, exc) from None
+    while True:
+        await trio.lowlevel.wait_readable(raw)
+        try:
+            data = raw.recv(_RECV_SIZE)
+        except BlockingIOError:
+            continue
+        except OSError as exc:  # e.g. ICMP port unreachable: ECONNREFUSED
+            raise _socket_error("read", "udp", sock, server, exc) from None
+        reply = accept(data)
+        if reply is not None:
+            return reply
+        # not ours (or garbage): keep waiting, do not trust it
+
+
 class SocketExchange:
     """:class:`Exchange` on real sockets made by :func:`trio.socket.socket` (so Trio's
     :func:`~trio.socket.set_custom_socket_factory` hook applies to the resolver's sockets too).
@@ -169,6 +203,9 @@ class SocketExchange:
         except OSError as exc:  # e.g. EMFILE, or no IPv6 for the default [::1]:53
             raise _dial_error("udp", server, "socket", exc) from None
         with sock:
+            raw = stdlib_socket_of(sock)
+            if raw is not None:
+                return await _udp_direct(raw, sock, server, query, accept)
             try:
                 # connect() sends nothing. It binds a fresh random ephemeral port, and from now
                 # on the kernel delivers to this socket only datagrams whose source is the
