@@ -10,12 +10,14 @@ need is re-exported here. The layout, one module per Go file where Go has one:
                        ``iprawsock.go``/``tcpsock.go``/``udpsock.go``/``unixsock.go``)
 ``_client``            names, servers, attempts, timeouts (``dnsclient_unix.go``)
 ``_codec``             build a query, check and parse a reply; pure (``dnsmessage`` use)
+``_wire``              the lean A/AAAA/CNAME codec under ``_codec``; pure (``dnsmessage``)
 ``_transport``         :class:`Exchange`: UDP and TCP round trips (``dnsclient_unix.go``)
 ``_singleflight``      the shared query (``lookupGroup``, ``singleflight``)
 ``_dnsconfig``         resolv.conf and the name rules (``dnsconfig_unix.go``, ``dnsclient.go``)
 ``_conf``              nsswitch.conf and the lookup order (``conf.go``, ``nss.go``)
 ``_hosts``             the hosts file (``hosts.go``)
-``_syslookup``         libc in a thread, RFC 6724 sources (``cgo_unix.go``, ``addrselect.go``)
+``_syslookup``         libc in a thread, RFC 6724 sorting (``cgo_unix.go``, ``addrselect.go``)
+``_sources``           RFC 6724 source addresses, remembered briefly (``addrselect.go``)
 ``_addrselect``        the RFC 6724 sort; pure (``addrselect.go``)
 ``_records``           SRV, MX, NS and the SRV order (``dnsclient.go``)
 =====================  ================================================================
@@ -27,6 +29,7 @@ names are parsed by the address and network layers below the resolver.
 from __future__ import annotations
 
 from ._codec import ExchangeError as ExchangeError
+from ._sources import forget_sources as forget_sources
 from ._funcs import (
     lookup_addr as lookup_addr,
     lookup_cname as lookup_cname,
@@ -57,6 +60,7 @@ __all__ = [
     "Server",
     "SocketExchange",
     "default_resolver",
+    "forget_sources",
     "lookup_addr",
     "lookup_cname",
     "lookup_host",
