@@ -29,7 +29,6 @@ names are parsed by the address and network layers below the resolver.
 from __future__ import annotations
 
 from ._codec import ExchangeError as ExchangeError
-from ._sources import forget_sources as forget_sources
 from ._funcs import (
     lookup_addr as lookup_addr,
     lookup_cname as lookup_cname,
@@ -48,6 +47,7 @@ from ._funcs import (
 )
 from ._records import MX as MX, NS as NS, SRV as SRV
 from ._resolver import Resolver as Resolver, default_resolver as default_resolver
+from ._sources import forget_sources as forget_sources
 from ._transport import Exchange as Exchange, Server as Server, SocketExchange as SocketExchange
 
 __all__ = [
