@@ -48,8 +48,8 @@ import trionet.httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import build_go, machine_line, median, paired_ratio, render_table, rotated
 
-#: Runs *n* sequential operations and returns the elapsed time in nanoseconds.
-Runner = Callable[[int], Awaitable[int]]
+#: Runs *n* sequential operations; returns (elapsed wall-clock ns, this process's CPU ns).
+Runner = Callable[[int], Awaitable[tuple[int, int]]]
 
 GOALS = {"127.0.0.1": 1.2, "localhost": 1.5}
 
@@ -109,14 +109,17 @@ class Contender:
     host: str
     run: Runner
     per_op_us: list[float] = field(default_factory=list)
+    #: This process's CPU time per operation: what the client itself spends, without the
+    #: time spent waiting for the server, the kernel or other processes' use of the cores.
+    cpu_us: list[float] = field(default_factory=list)
 
 
 def _timed(body: Callable[[], Awaitable[None]]) -> Runner:
-    async def run(n: int) -> int:
-        start = time.perf_counter_ns()
+    async def run(n: int) -> tuple[int, int]:
+        start, cpu = time.perf_counter_ns(), time.process_time_ns()
         for _ in range(n):
             await body()
-        return time.perf_counter_ns() - start
+        return time.perf_counter_ns() - start, time.process_time_ns() - cpu
 
     return run
 
@@ -177,8 +180,9 @@ async def measure(rows: list[Contender], rounds: int, requests: int, warmup: int
     for r in range(rounds):
         for c in rotated(rows, r):
             gc.collect()
-            elapsed_ns = await c.run(requests)
+            elapsed_ns, cpu_ns = await c.run(requests)
             c.per_op_us.append(elapsed_ns / requests / 1000)
+            c.cpu_us.append(cpu_ns / requests / 1000)
 
 
 def report(rows: list[Contender], *, markdown: bool, header: str) -> str:
@@ -187,8 +191,16 @@ def report(rows: list[Contender], *, markdown: bool, header: str) -> str:
     for c in rows:
         m = median(c.per_op_us)
         rate = f"{1e6 / m:,.0f}" if c.kind == "req" else ""
-        table.append([c.name, f"{m:.1f}", f"{min(c.per_op_us):.1f}-{max(c.per_op_us):.1f}", rate])
-    headers = ["contender", "median µs/op", "range (rounds)", "requests/s"]
+        table.append(
+            [
+                c.name,
+                f"{m:.1f}",
+                f"{min(c.per_op_us):.1f}-{max(c.per_op_us):.1f}",
+                rate,
+                f"{median(c.cpu_us):.1f}",
+            ]
+        )
+    headers = ["contender", "median µs/op", "range (rounds)", "requests/s", "client CPU µs/op"]
     lines = [header, "", render_table(headers, table, markdown=markdown), ""]
     by = {c.name: c for c in rows}
     for host, goal in GOALS.items():
@@ -198,7 +210,8 @@ def report(rows: list[Contender], *, markdown: bool, header: str) -> str:
         verdict = "met" if ratio >= goal else "MISSED"
         lines.append(
             f"requests/s, trionet transport / httpx default, {host}: {ratio:.2f}x paired "
-            f"({median(theirs.per_op_us) / median(ours.per_op_us):.2f}x of medians); goal >= {goal:.1f}x: {verdict}"
+            f"({median(theirs.per_op_us) / median(ours.per_op_us):.2f}x of medians); goal >= {goal:.1f}x: {verdict}; "
+            f"client CPU per request: {paired_ratio(theirs.cpu_us, ours.cpu_us):.2f}x less, paired"
         )
     for host in GOALS:
         ours, theirs = by[f"trionet.open_tcp_stream, {host}"], by[f"trio.open_tcp_stream, {host}"]
