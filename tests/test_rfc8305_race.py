@@ -110,6 +110,9 @@ class Recorder:
     def loser_closed(self, addr: str, position: int) -> None:
         self.events.append((trio.current_time(), "closed", addr, position))
 
+    def delay(self, name: str, seconds: float) -> None:
+        self.events.append((trio.current_time(), name, str(seconds), -1))
+
 
 V6 = ["::1", "::2", "::3"]
 V4 = ["1.0.0.1", "1.0.0.2", "1.0.0.3"]
@@ -288,6 +291,26 @@ ROWS = [
         0.2,
     ),
     (
+        "HTTPS waited for up to the resolution delay after AAAA",
+        {},
+        [],
+        [lookup("AAAA", 0.01, ["::1"]), lookup("A", 0.01, ["1.0.0.1"]), lookup("HTTPS", 1, [])],
+        {},
+        [(0.01 + 0.05, "::1")],
+        "::1",
+        0.01 + 0.05,
+    ),
+    (
+        "HTTPS answering inside the resolution delay starts at once",
+        {},
+        [],
+        [lookup("AAAA", 0.01, ["::1"]), lookup("HTTPS", 0.03, ["::1"])],
+        {},
+        [(0.03, "::1")],
+        "::1",
+        0.03,
+    ),
+    (
         "HTTPS hints start before AAAA; the AAAA answer replaces the IPv6 hints",
         {},
         [],
@@ -399,8 +422,10 @@ async def test_observer_sees_answers_attempts_and_positions(autojump_clock: trio
     assert rec.events == [
         (0, "answer", "AAAA ::1,::2", -1),
         (0, "start", "::1", 0),
+        (0, "attempt delay", "0.25", -1),
         (0.02, "answer", "A 1.0.0.1", -1),
         (0.25, "start", "1.0.0.1", 1),
+        (0.25, "attempt delay", "0.25", -1),
         (0.25 + 0.1, "failed", "1.0.0.1", 1),
         (0.25 + 0.1, "start", "::2", 2),
         (0.25 + 0.1, "ok", "::2", 2),

@@ -56,6 +56,7 @@ from ._resolver import (
     resolve_udp_addr as resolve_udp_addr,
     resolve_unix_addr as resolve_unix_addr,
 )
+from ._rfc8305 import HappyEyeballs as HappyEyeballs
 from ._sockopt import KeepAliveConfig as KeepAliveConfig
 from ._version import __version__ as __version__
 
@@ -65,6 +66,7 @@ __all__ = [
     "Control",
     "DNSError",
     "Dialer",
+    "HappyEyeballs",
     "IPAddr",
     "KeepAliveConfig",
     "ListenConfig",

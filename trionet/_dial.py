@@ -42,6 +42,8 @@ from ._happy_eyeballs import Race
 from ._network import Control, Network, parse_network
 from ._packetconn import PacketConn
 from ._resolver import Resolver, default_resolver
+from ._rfc8305 import HappyEyeballs
+from ._rfc8305_dial import dial_rfc8305
 from ._sock import favorite_family
 from ._sockopt import KeepAliveConfig, check_keep_alive, mptcp_default
 
@@ -97,12 +99,20 @@ class Dialer:
             ``TRIONET_MULTIPATHTCP`` environment variable says otherwise (Go's
             ``GODEBUG=multipathtcp``: 1 or 3 turn it on for dialers). When MPTCP fails for any
             reason the attempt is repeated with plain TCP.
+        happy_eyeballs: None (the default): Go's algorithm, unchanged (RFC 6555 fast fallback,
+            serial attempts with partial deadlines, *fallback_delay*). A
+            :class:`HappyEyeballs`: the RFC 8305 strategy for ``tcp``, ``tcp4`` and ``tcp6``
+            dials (A and AAAA asked at once, families interlaced, a new attempt every
+            ``attempt_delay`` while earlier ones keep running); *fallback_delay* is then
+            ignored and attempts get no partial deadlines, the *timeout* covering the whole
+            strategy. Other networks ignore it. See :doc:`happy-eyeballs`.
 
     Raises:
         ValueError: a NaN duration, or *keep_alive* above 32767 seconds (the kernel's limit).
         TypeError: a duration that is not a number, a non-callable *control*, a *local_addr*
-            that is neither an address nor a string, or a *keep_alive_config* that is not a
-            :class:`KeepAliveConfig`.
+            that is neither an address nor a string, a *keep_alive_config* that is not a
+            :class:`KeepAliveConfig`, or a *happy_eyeballs* that is not a
+            :class:`HappyEyeballs`.
     """
 
     timeout: float | None = None
@@ -114,6 +124,7 @@ class Dialer:
     resolver: Resolver | None = None
     control: Control | None = None
     multipath_tcp: bool | None = None
+    happy_eyeballs: HappyEyeballs | None = None
 
     def __post_init__(self) -> None:
         check_duration("timeout", self.timeout)
@@ -127,6 +138,8 @@ class Dialer:
         if self.control is not None and not callable(self.control):
             # Fail at construction, not at the first dial (ListenConfig does the same).
             raise TypeError(f"control must be callable or None, not {self.control!r}")
+        if self.happy_eyeballs is not None and not isinstance(self.happy_eyeballs, HappyEyeballs):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"happy_eyeballs must be a HappyEyeballs or None, not {self.happy_eyeballs!r}")
 
     def multipath_tcp_enabled(self) -> bool:
         """Whether MPTCP will be requested for TCP dials (Go's ``Dialer.MultipathTCP``).
@@ -241,16 +254,22 @@ async def _dial_steps(sd: SysDialer, plan: _Plan, own: float) -> trio.SocketStre
             )
         )
     try:
-        addrs = plan.addrs if plan.addrs is not None else await _resolve(sd)  # step 3
-        if len(addrs) == 1 and tracer is None:
-            # Step 5, one attempt: one address and nobody tracing, so no race object and no
-            # partial deadline (all the time is this address's anyway). A traced dial takes
-            # the race, which for one address is a plain serial walk (no nursery) that
-            # reports its attempt. (Inline: a coroutine layer less on the hot path.)
-            addr = sd.in_flight = addrs[0]
-            sock = await sd.attempt(addr, target=plan.target)
+        he = sd.d.happy_eyeballs
+        if he is not None and sd.net.kind == "tcp":
+            # The RFC 8305 strategy (Dialer.happy_eyeballs): resolving and connecting overlap
+            # (its §3), so it takes steps 3 to 5 as one (``_rfc8305_dial``).
+            sock, addr = await dial_rfc8305(sd, he, plan.addrs, plan.target)
         else:
-            sock, addr = await _race(sd, addrs)  # steps 4 and 5
+            addrs = plan.addrs if plan.addrs is not None else await _resolve(sd)  # step 3
+            if len(addrs) == 1 and tracer is None:
+                # Step 5, one attempt: one address and nobody tracing, so no race object and no
+                # partial deadline (all the time is this address's anyway). A traced dial takes
+                # the race, which for one address is a plain serial walk (no nursery) that
+                # reports its attempt. (Inline: a coroutine layer less on the hot path.)
+                addr = sd.in_flight = addrs[0]
+                sock = await sd.attempt(addr, target=plan.target)
+            else:
+                sock, addr = await _race(sd, addrs)  # steps 4 and 5
     except OSError as exc:
         if tracer is not None:
             _trace_done(sd, None, exc)

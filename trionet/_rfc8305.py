@@ -24,12 +24,24 @@ one complete implementation, with an RTT-based delay.
 from __future__ import annotations
 
 import math
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, Literal, TypeVar
 
-__all__ = ["AddressQueue", "Family", "HappyEyeballs", "RTTHistory", "adaptive_delay", "interlace"]
+if TYPE_CHECKING:
+    import trio  # the type of alpn_of's argument only: this module does no I/O
+
+__all__ = [
+    "AddressQueue",
+    "Family",
+    "HappyEyeballs",
+    "RTTHistory",
+    "adaptive_delay",
+    "alpn_registry",
+    "interlace",
+]
 
 #: An address family as the strategy sees it: 4 (IPv4) or 6 (IPv6).
 Family = Literal[4, 6]
@@ -38,6 +50,10 @@ Family = Literal[4, 6]
 MIN_SANE_ATTEMPT_DELAY: Final = 0.010
 
 A = TypeVar("A")
+
+#: The ALPN list of the HTTPS record each connection was dialed with, per socket (weak: an entry
+#: goes with its socket). Filled by the dial, read by :meth:`HappyEyeballs.alpn_of`.
+alpn_registry: weakref.WeakKeyDictionary[object, tuple[str, ...]] = weakref.WeakKeyDictionary()
 
 
 def _check_seconds(name: str, value: float) -> None:
@@ -115,6 +131,14 @@ class HappyEyeballs:
                 f"min_attempt_delay ({self.min_attempt_delay!r}) must not exceed "
                 f"max_attempt_delay ({self.max_attempt_delay!r})"
             )
+
+    @staticmethod
+    def alpn_of(stream: trio.SocketStream) -> tuple[str, ...]:
+        """The ALPN protocol IDs (``("h2", "http/1.1")``), in the record's order, of the HTTPS
+        record the dial of *stream* (a :class:`trio.SocketStream`) used, for a TLS layer to
+        offer. ``()`` when there was none: ``https_records`` off, no record, no ``alpn`` in it,
+        or a stream this strategy did not dial."""
+        return alpn_registry.get(stream.socket, ())
 
     def delay_after(self, family: Family, history: RTTHistory) -> float:
         """How long after starting an attempt to *family* the next attempt starts."""

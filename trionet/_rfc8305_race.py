@@ -63,13 +63,15 @@ class Lookup(Generic[A]):
 class RaceObserver(Protocol[A_contra]):
     """What the race reports as it goes (the dial turns these into :mod:`trionet.trace` events).
 
-    *position* is the attempt's place in the order of attempts, from 0.
+    *position* is the attempt's place in the order of attempts, from 0. ``delay`` says that the
+    ``"resolution delay"`` or an ``"attempt delay"`` began.
     """
 
     def answer(self, kind: AnswerKind, addrs: Sequence[A_contra], error: OSError | None) -> None: ...
     def attempt_start(self, addr: A_contra, position: int) -> None: ...
     def attempt_done(self, addr: A_contra, position: int, error: OSError | None, cancelled: bool) -> None: ...
     def loser_closed(self, addr: A_contra, position: int) -> None: ...
+    def delay(self, name: str, seconds: float) -> None: ...
 
 
 _REPLACES: dict[AnswerKind, Family | None] = {"AAAA": 6, "A": 4, "HTTPS": None}
@@ -90,6 +92,7 @@ class Stagger(Generic[A, C]):
     __slots__ = (
         "_a_at",
         "_aaaa_left",
+        "_addr_at",
         "_attempt",
         "_changed",
         "_errors_at",
@@ -98,6 +101,7 @@ class Stagger(Generic[A, C]):
         "_he",
         "_held",
         "_history",
+        "_https_left",
         "_kicks",
         "_lookup_errors_at",
         "_lookups_left",
@@ -133,8 +137,10 @@ class Stagger(Generic[A, C]):
         self._real: set[Family] = set()  # families whose A/AAAA answer came (hints are moot)
         self._has_v6 = False  # IPv6 addresses arrived (AAAA or hints)
         self._a_at: float | None = None  # when IPv4 addresses first arrived
+        self._addr_at: float | None = None  # when the first A or AAAA addresses arrived
         self._lookups_left = 0
         self._aaaa_left = 0
+        self._https_left = 0
         self._running = 0
         self._kicks = 0  # failures not yet answered by starting another attempt
         self._winner: tuple[C, A] | None = None
@@ -162,6 +168,7 @@ class Stagger(Generic[A, C]):
             self._started = True  # both families at once: nothing to wait for
         self._lookups_left = len(lookups)
         self._aaaa_left = sum(1 for lookup in lookups if lookup.kind == "AAAA")
+        self._https_left = sum(1 for lookup in lookups if lookup.kind == "HTTPS")
         try:
             async with trio.open_nursery() as nursery:
                 for i, lookup in enumerate(lookups):
@@ -180,17 +187,47 @@ class Stagger(Generic[A, C]):
             raise self._lookup_errors_at[min(self._lookup_errors_at)]
         raise OSError("no addresses to dial")
 
+    @property
+    def preferred(self) -> Family | None:
+        """The family that leads the interlacing, once the first address is queued."""
+        return self._queue.preferred
+
+    def _start_wait(self, now: float) -> float | None:
+        """§3's start condition: None when attempts may start, else until when to wait.
+
+        Addresses: AAAA has answered (or brought IPv6 hints), or there is no AAAA to wait for,
+        or ``resolution_delay`` has passed since the A answer. HTTPS (HEv3 draft): it has
+        answered, or ``resolution_delay`` has passed since the first A/AAAA addresses, so its
+        port and ALPN apply from the first attempt whenever the record is not slow.
+        """
+        if self._lookups_left == 0:
+            return None
+        rd = self._he.resolution_delay
+        waits: list[float] = []
+        a_deadline = math.inf if self._a_at is None else self._a_at + rd
+        if not (self._has_v6 or self._aaaa_left == 0 or now >= a_deadline):
+            waits.append(a_deadline)
+        if self._https_left:
+            h_deadline = math.inf if self._addr_at is None else self._addr_at + rd
+            if now < h_deadline:
+                waits.append(h_deadline)
+        return min(waits) if waits else None
+
     async def _schedule(self, nursery: trio.Nursery) -> None:
         """The coordinator: wait for §3's start condition, then start attempts on §5's clock."""
         he, queue = self._he, self._queue
         next_at = -math.inf
+        told_rd = False
         while True:
             self._changed = trio.Event()  # set by any lookup or attempt that ends from now on
             now = trio.current_time()
             if not self._started:
-                a_deadline = math.inf if self._a_at is None else self._a_at + he.resolution_delay
-                if not (self._has_v6 or self._aaaa_left == 0 or self._lookups_left == 0 or now >= a_deadline):
-                    await self._wait_until(a_deadline)
+                wait = self._start_wait(now)
+                if wait is not None:
+                    if self._a_at is not None and not told_rd and self._observer is not None:
+                        told_rd = True
+                        self._observer.delay("resolution delay", he.resolution_delay)
+                    await self._wait_until(wait)
                     continue
                 self._started = True
                 for answer, replace in self._held:  # AAAA, if it came, was queued first
@@ -205,7 +242,10 @@ class Stagger(Generic[A, C]):
                 if self._observer is not None:  # here, not in the task: events in position order
                     self._observer.attempt_start(addr, len(self.attempted) - 1)
                 nursery.start_soon(self._run_attempt, nursery, addr, len(self.attempted) - 1)
-                next_at = now + he.delay_after(self._family_of(addr), self._history)
+                delay = he.delay_after(self._family_of(addr), self._history)
+                next_at = now + delay
+                if self._observer is not None and delay < math.inf and (len(queue) or self._lookups_left):
+                    self._observer.delay("attempt delay", delay)
                 continue
             if not len(queue) and self._running == 0 and self._lookups_left == 0:
                 return  # everything failed
@@ -237,6 +277,20 @@ class Stagger(Generic[A, C]):
             self._real.add(replace)
         if lookup.kind == "AAAA":
             self._aaaa_left -= 1
+        elif lookup.kind == "HTTPS":
+            self._https_left -= 1
+        self._accept(answer, replace, real=replace is not None)
+
+    def feed(self, addrs: Sequence[A]) -> None:
+        """Add addresses a lookup found on the side (an HTTPS record's target name's own A and
+        AAAA answers): sorted in like an answer, never dropped as hints are. Call it while
+        that lookup is still running."""
+        self._accept(list(addrs), None, real=True)
+        self._changed.set()
+
+    def _accept(self, answer: list[A], replace: Family | None, *, real: bool) -> None:
+        if answer and real and self._addr_at is None:
+            self._addr_at = trio.current_time()
         families = {self._family_of(a) for a in answer}
         if 4 in families and self._a_at is None:
             self._a_at = trio.current_time()

@@ -35,6 +35,7 @@ import trio
 __all__ = [
     "AttemptDone",
     "AttemptStart",
+    "DNSAnswer",
     "DelayStart",
     "DialDone",
     "DialStart",
@@ -152,6 +153,39 @@ class ResolveDone(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DNSAnswer(Event):
+    """One DNS answer of the RFC 8305 strategy arrived (it asks A, AAAA and HTTPS separately;
+    Go's algorithm reports one :class:`ResolveDone` instead).
+
+    Attributes:
+        host: the name asked.
+        kind: ``"A"``, ``"AAAA"`` or ``"HTTPS"``.
+        addrs: the addresses it brought (for HTTPS: the record's address hints), as dialed.
+        error: why the lookup failed, or None.
+        alpn: HTTPS only: the ALPN protocol IDs of the record used (``("h2", "h3")``).
+        port: HTTPS only: the record's port, or None when it has none.
+        target: HTTPS only: the name whose addresses serve the record (an AliasMode or
+            ServiceMode target), or None when it is *host* itself.
+    """
+
+    host: str
+    kind: Literal["A", "AAAA", "HTTPS"]
+    addrs: tuple[str, ...]
+    error: BaseException | None = None
+    alpn: tuple[str, ...] = ()
+    port: int | None = None
+    target: str | None = None
+
+    def describe(self) -> str:
+        if self.error is not None:
+            return f"{self.kind} {self.host} failed: {self.error}"
+        extra = f" alpn={','.join(self.alpn)}" if self.alpn else ""
+        extra += f" port={self.port}" if self.port is not None else ""
+        extra += f" target={self.target}" if self.target else ""
+        return f"{self.kind} {self.host}: {', '.join(self.addrs) or '(none)'}{extra}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AttemptStart(Event):
     """One connect attempt began.
 
@@ -160,12 +194,15 @@ class AttemptStart(Event):
         family: ``"ipv4"``, ``"ipv6"`` or ``"unix"``.
         role: ``"primary"`` or ``"fallback"``.
         deadline: this attempt's own deadline (Go's partial deadline), ``math.inf`` when none.
+        position: the attempt's place in the RFC 8305 strategy's order (0 first), or None for
+            Go's algorithm (which has two racers, told apart by *role*).
     """
 
     addr: str
     family: str
     role: Role
     deadline: float
+    position: int | None = None
 
     def describe(self) -> str:
         return f"{self.role} attempt {self.addr} ({self.family})"
@@ -182,6 +219,7 @@ class AttemptDone(Event):
         error: why it failed, or None when it connected.
         cancelled: true when the attempt was cancelled (another racer won, the dial timed out,
             or an enclosing scope was cancelled); *error* is then None.
+        position: as in :class:`AttemptStart`.
     """
 
     addr: str
@@ -189,6 +227,7 @@ class AttemptDone(Event):
     role: Role
     error: BaseException | None = None
     cancelled: bool = False
+    position: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -229,10 +268,12 @@ class LoserClosed(Event):
     Attributes:
         addr: the address the late connection went to.
         role: ``"primary"`` or ``"fallback"``: the racer that made it.
+        position: as in :class:`AttemptStart`.
     """
 
     addr: str
     role: Role
+    position: int | None = None
 
     def describe(self) -> str:
         return f"closed losing {self.role} connection {self.addr}"
