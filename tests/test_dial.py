@@ -7,8 +7,10 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import socket
 import sys
+import traceback
 from collections.abc import Iterator
 
 import pytest
@@ -408,13 +410,30 @@ async def test_all_failures_keep_every_error() -> None:
     assert str(info.value) == f"dial tcp [::1]:{p4}: connect: connection refused"
     cause = info.value.__cause__
     assert isinstance(cause, ExceptionGroup)
-    assert sorted(str(e) for e in cause.exceptions) == sorted(
+    # Every attempt's error is reachable: the one raised, and the others in __cause__ (issue 11
+    # item 14: the raised one is not repeated there, so a traceback prints each once).
+    assert all(e is not info.value for e in cause.exceptions)
+    assert sorted(str(e) for e in [info.value, *cause.exceptions]) == sorted(
         [
             f"dial tcp [::1]:{p4}: connect: connection refused",
             f"dial tcp [::1]:{p4}: connect: connection refused",
             f"dial tcp 127.0.0.1:{p4}: connect: connection refused",
         ]
     )
+
+
+async def test_a_traceback_prints_every_attempt_error_once() -> None:
+    p4 = closed_port("127.0.0.1")
+    resolver = scripted_resolver({"two.test": ["::1", "127.0.0.1"]})
+    with pytest.raises(OpError) as info:
+        await Dialer(resolver=resolver).dial("tcp", f"two.test:{p4}")
+    text = "".join(traceback.format_exception(info.value))
+    for addr in (f"[::1]:{p4}", f"127.0.0.1:{p4}"):
+        # the exception lines ("trionet.OpError[ConnectionRefusedError]: dial tcp ..."), once each
+        printed = re.findall(
+            rf"OpError\[\w+\]: dial tcp {re.escape(addr)}: connect: connection refused", text
+        )
+        assert len(printed) == 1, text
 
 
 async def test_connection_outlives_the_scope_it_was_dialed_in() -> None:

@@ -10,19 +10,23 @@ same behaviour by normalising such addresses to :class:`ipaddress.IPv4Address` o
 
 from __future__ import annotations
 
+import errno
 import functools
 import ipaddress
+import os
 import socket
-from typing import TYPE_CHECKING, Final, TypeAlias, final
+from typing import TYPE_CHECKING, Final, TypeAlias, cast, final
 
-from ._errors import AddrError, DNSError
+from ._errors import AddrError, DNSError, errno_error
 from ._etc import services
 
 if TYPE_CHECKING:
     from ._network import Network
 
 __all__ = [
+    "MAX_ADDRESS_LENGTH",
     "SockAddr",
+    "check_address_args",
     "addr_from_sockaddr",
     "ip_text",
     "sockaddr_of",
@@ -41,6 +45,44 @@ __all__ = [
 IP: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _MISSING_PORT: Final = "missing port in address"
+
+#: Longer than any valid address: a DNS name is at most 255 bytes (Go rejects longer hosts),
+#: a unix path at most 107, plus brackets, an interface zone and a port or service name. Longer
+#: input is rejected before it reaches any cache (issue 11: 1 MiB addresses grew RSS without
+#: bound through the literal caches).
+MAX_ADDRESS_LENGTH: Final = 1024
+#: Longer than any network name (``"ip6:ipv6-icmp"``).
+MAX_NETWORK_LENGTH: Final = 64
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 64 else f"{text[:48]}...({len(text)} characters)"
+
+
+def check_address_args(network: object, address: object) -> None:
+    """Reject what cannot be a ``(network, address)`` pair before any parsing or cache.
+
+    Raises:
+        TypeError: a non-string network or address; an int port or a ``(host, port)`` tuple gets
+            a message naming the ``"host:port"`` form and :func:`trionet.open_tcp_stream`.
+        AddrError: ``address too long`` for an address longer than :data:`MAX_ADDRESS_LENGTH`.
+    """
+    if not isinstance(network, str):
+        raise TypeError(f'network must be a str such as "tcp", not {type(network).__name__}')
+    if isinstance(address, int | tuple) and not isinstance(address, bool):
+        shown = repr(cast(object, address))
+        kind = type(cast(object, address)).__name__
+        raise TypeError(
+            f'address must be a "host:port" str (Go\'s form), not the {kind} '
+            f"{shown}: write join_host_port(host, port), or call "
+            "trionet.open_tcp_stream(host, port) for trio's signature"
+        )
+    if not isinstance(address, str):
+        raise TypeError(f'address must be a str ("host:port", or a path), not {type(address).__name__}')
+    if len(address) > MAX_ADDRESS_LENGTH:
+        raise AddrError("address too long", _shorten(address))
+
+
 _TOO_MANY_COLONS: Final = "too many colons in address"
 
 
@@ -58,6 +100,8 @@ def split_host_port(hostport: str) -> tuple[str, str]:
     >>> split_host_port("[::1]:80")
     ('::1', '80')
     """
+    if not isinstance(hostport, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise TypeError(f"hostport must be a str, not {type(hostport).__name__}")
     i = hostport.rfind(":")
     if i < 0:
         raise AddrError(_MISSING_PORT, hostport)
@@ -104,11 +148,23 @@ def parse_port(service: str) -> tuple[int, bool]:
     if service == "":
         return 0, False
     cutoff = 1 << 30
+    maximum = (1 << 32) - 1
     neg = service[0] == "-"
     digits = service[1:] if service[0] in "+-" else service
-    if not (digits == "" or (digits.isascii() and digits.isdigit())):
-        return 0, True
-    n = int(digits) if digits else 0
+    # Go's loop, digit by digit: it stops reading once the number saturates, so what follows is
+    # never looked at ("11111111111a" is a saturated number, "invalid port", not a service
+    # name), and at most eleven characters are read, however long the string.
+    n = 0
+    for ch in digits:
+        if not ("0" <= ch <= "9"):
+            return 0, True
+        if n >= cutoff:
+            n = maximum
+            break
+        n = n * 10 + (ord(ch) - 48)
+        if n > maximum:
+            n = maximum
+            break
     if not neg and n >= cutoff:
         port = cutoff - 1
     elif neg and n > cutoff:
@@ -169,7 +225,9 @@ def parse_ip(host: str) -> tuple[IP, str] | None:
         return None
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
-            return (ip.ipv4_mapped, "") if not zone else None
+            # Go's netip.ParseAddr takes a zone on any IPv6 text, mapped ones included; the
+            # dial then treats the address as IPv4 (To4), zone kept: "127.0.0.1%lo:80".
+            return ip.ipv4_mapped, zone
         return ip, zone
     return (ip, "") if not zone else None
 
@@ -354,10 +412,27 @@ class UnixAddr:
         return self._net
 
     def sockaddr(self) -> str | bytes:
-        """The address as the socket module takes it (``@name`` becomes a leading NUL byte)."""
-        if self._name.startswith("@"):
-            return b"\0" + self._name[1:].encode()
-        return self._name
+        """The address as the socket module takes it (``@name`` becomes a leading NUL byte).
+
+        Raises:
+            OSError: ``EINVAL`` (``invalid argument``) for a name the kernel cannot take as
+                meant: a NUL inside a path (the kernel would bind the part before it), or
+                text that has no file-system encoding (a lone surrogate).
+        """
+        name = self._name
+        if name.startswith("@"):
+            try:
+                return b"\0" + os.fsencode(name[1:])
+            except UnicodeError:
+                raise errno_error(errno.EINVAL) from None
+        if not name.isascii() or "\0" in name:
+            try:
+                encoded = os.fsencode(name)
+            except UnicodeError:
+                raise errno_error(errno.EINVAL) from None
+            if b"\0" in encoded:
+                raise errno_error(errno.EINVAL)
+        return name
 
     def __str__(self) -> str:
         return self._name
@@ -387,7 +462,11 @@ def sockaddr_for(
 
     Raises:
         AddrError: ``address IP: non-IPv4 address``.
+        OSError: ``EINVAL`` for a port outside 0-65535 (Go's ``syscall`` sockaddr check, so a
+            ``local_addr`` of port 70000 fails as ``bind: invalid argument``).
     """
+    if not 0 <= port <= 0xFFFF:
+        raise errno_error(errno.EINVAL)
     if family == socket.AF_INET:
         if ip is None:
             return ("0.0.0.0", port)
@@ -446,9 +525,12 @@ def addr_from_sockaddr(net: Network, family: int, sockaddr: object) -> Addr:
 def _zone_index(zone: str) -> int:
     if not zone:
         return 0
-    if zone.isdigit():
-        return int(zone)
+    if zone.isascii() and zone.isdigit():
+        # Go's zoneCache: a number is the index itself (uint32 range, else unknown: 0).
+        return int(zone) if len(zone) <= 10 and int(zone) < 1 << 32 else 0
     try:
         return socket.if_nametoindex(zone)
-    except OSError:
+    except (OSError, ValueError, UnicodeError):
+        # Not an interface name (unknown, NUL inside, not encodable): index 0, as Go's zone
+        # cache answers for a name it does not know.
         return 0

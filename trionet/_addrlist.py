@@ -19,6 +19,7 @@ import trio
 
 from ._address import (
     IP,
+    MAX_ADDRESS_LENGTH,
     Addr,
     IPAddr,
     TCPAddr,
@@ -225,6 +226,8 @@ def addr_list_now(op: str, net: Network, address: str, hint: Addr | None) -> tup
     """
     if op == "dial" and address == "":
         raise missing_address()
+    if len(address) > MAX_ADDRESS_LENGTH:  # before the literal cache
+        raise AddrError("address too long", address[:48] + f"...({len(address)} characters)")
     if net.is_unix:
         unix = UnixAddr(address, net.afnet)
         if op == "dial" and hint is not None and hint.network != unix.network:

@@ -185,7 +185,10 @@ class SysDialer:
         net = self.net
         if target is None:
             family = favorite_family(net, self.local, addr)
-            target = (family, sockaddr_of(family, addr))
+            try:
+                target = (family, sockaddr_of(family, addr))
+            except OSError as exc:  # an address the socket family cannot take
+                raise self.op_error(addr, exc) from None
         if net.kind == "tcp" and self.d.multipath_tcp_enabled() and mptcp_available():
             return self._dial_mptcp(addr, target)
         return self._dial_one(addr, net.proto, target[0], target[1])

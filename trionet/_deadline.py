@@ -7,6 +7,7 @@ Trio. Go's zero ``time.Time`` plays that role in ``dial.go``.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Final
 
 from ._errors import io_timeout
@@ -17,13 +18,21 @@ __all__ = ["SANE_MINIMUM", "check_duration", "own_deadline", "partial_deadline"]
 # the list." No address gets less than this unless less than this is left in total.
 SANE_MINIMUM: Final = 2.0
 
+_FLOAT_MAX: Final = sys.float_info.max
+
 
 def check_duration(name: str, value: float | None) -> None:
-    """Reject what cannot be a duration (NaN, non-numbers) at construction, not mid-dial."""
+    """Reject what cannot be a duration at construction, not mid-dial: a non-number (TypeError),
+    NaN, or an int too large for a float such as ``10**400`` (ValueError). Infinities are
+    durations: ``math.inf`` never expires, ``-math.inf`` has already."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise TypeError(f"{name} must be a number of seconds or None, not {value!r}")
+    if isinstance(value, int) and not -_FLOAT_MAX <= value <= _FLOAT_MAX:
+        # 10**400 is an int no float can hold: every deadline computation would raise
+        # OverflowError mid-dial. Say so now (math.inf is the way to spell "forever").
+        raise ValueError(f"{name} is too large to be a number of seconds (use None or math.inf)")
     if math.isnan(value):
         raise ValueError(f"{name} must not be NaN")
 

@@ -33,7 +33,17 @@ from typing import Final, Literal, final, overload
 import trio
 
 from . import trace
-from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, sockaddr_of, split_host_port
+from ._address import (
+    MAX_ADDRESS_LENGTH,
+    Addr,
+    IPAddr,
+    TCPAddr,
+    UDPAddr,
+    UnixAddr,
+    check_address_args,
+    sockaddr_of,
+    split_host_port,
+)
 from ._addrlist import addr_list_now, is_ipv4_addr, lookup_addr_list, parse_local_addr, partition
 from ._attempt import SysDialer, Target
 from ._deadline import check_duration, own_deadline
@@ -85,8 +95,8 @@ class Dialer:
             family starts (RFC 6555 fast fallback, network ``"tcp"`` only). None: 0.300 s; zero:
             both start at once; negative: fast fallback disabled, addresses are tried one by one.
         keep_alive: TCP keep-alive idle time in seconds. None or 0: enabled with 15 s; positive:
-            that idle time (rounded up to whole seconds); negative: keep-alive left untouched.
-            Ignored when *keep_alive_config* has ``enable=True``.
+            that idle time (rounded up to whole seconds); negative (``-math.inf`` included):
+            keep-alive left untouched. Ignored when *keep_alive_config* has ``enable=True``.
         keep_alive_config: full keep-alive settings (idle, interval, count); used when its
             ``enable`` is true. None: *keep_alive* decides.
         resolver: the :class:`Resolver` for host names; None: :data:`default_resolver`.
@@ -108,7 +118,9 @@ class Dialer:
             strategy. Other networks ignore it. See :doc:`happy-eyeballs`.
 
     Raises:
-        ValueError: a NaN duration, or *keep_alive* above 32767 seconds (the kernel's limit).
+        ValueError: a NaN duration, an int duration too large for a float (``10**400``: use
+            None or ``math.inf``), *keep_alive* above 32767 seconds (the kernel's limit;
+            ``math.inf`` too), or a *local_addr* string longer than any address.
         TypeError: a duration that is not a number, a non-callable *control*, a *local_addr*
             that is neither an address nor a string, a *keep_alive_config* that is not a
             :class:`KeepAliveConfig`, or a *happy_eyeballs* that is not a
@@ -135,6 +147,8 @@ class Dialer:
             self.local_addr, str | TCPAddr | UDPAddr | IPAddr | UnixAddr
         ):
             raise TypeError(f"local_addr must be an address, a string or None, not {self.local_addr!r}")
+        if isinstance(self.local_addr, str) and len(self.local_addr) > MAX_ADDRESS_LENGTH:
+            raise ValueError(f"local_addr is longer than any address ({len(self.local_addr)} characters)")
         if self.control is not None and not callable(self.control):
             # Fail at construction, not at the first dial (ListenConfig does the same).
             raise TypeError(f"control must be callable or None, not {self.control!r}")
@@ -177,6 +191,8 @@ class Dialer:
                 :class:`TimeoutError`.
             trio.Cancelled: an enclosing scope was cancelled.
         """
+        if type(address) is not str or type(network) is not str or len(address) > MAX_ADDRESS_LENGTH:
+            _check_args(network, address)  # (before any cache; one test on the hot path)
         plan = _plan(network, address, self.local_addr)  # step 1 (raises the OpError)
         sd = SysDialer(self, plan.net, address, plan.local, trace.start())
         if self.timeout is None and self.deadline is None:
@@ -195,6 +211,14 @@ class Dialer:
             _trace_done(sd, None, None, cancelled=True)
             raise
         raise _timed_out(sd)
+
+
+def _check_args(network: object, address: object) -> None:
+    """The TypeError for a wrong argument type, or the OpError for an over-long address."""
+    try:
+        check_address_args(network, address)
+    except AddrError as exc:
+        raise OpError("dial", str(network), None, None, exc) from None
 
 
 @final
@@ -236,7 +260,10 @@ def _plan(network: str, address: str, local_addr: Addr | str | None) -> _Plan:
     target = None
     if addrs is not None and len(addrs) == 1:
         family = favorite_family(net, local, addrs[0])
-        target = (family, sockaddr_of(family, addrs[0]))
+        try:
+            target = (family, sockaddr_of(family, addrs[0]))
+        except OSError:  # the attempt reports it, with the address (a unix name with a NUL)
+            target = None
     return _Plan(net, local, addrs, target)
 
 
@@ -307,9 +334,12 @@ async def _race(sd: SysDialer, addrs: tuple[Addr, ...]) -> tuple[trio.socket.Soc
     try:
         return await race.dial_parallel(primaries, fallbacks, delay)
     except OSError as exc:
-        if len(race.errors) > 1:
-            # Go returns only the first primary error (golang/go#18183); keep them all.
-            raise exc from ExceptionGroup("every dial attempt failed", race.errors)
+        others = [e for e in race.errors if e is not exc]
+        if others:
+            # Go returns only the first primary error (golang/go#18183); keep the others in
+            # __cause__, each once: the error raised is not repeated inside the group, so a
+            # traceback prints every attempt's error exactly once (issue 11 item 14).
+            raise exc from ExceptionGroup("the other dial attempts failed too", others)
         raise
 
 

@@ -158,6 +158,10 @@ class _IOTimeout(TimeoutError):
     def __str__(self) -> str:
         return "i/o timeout"
 
+    def __repr__(self) -> str:
+        # What it is to the caller, not the private class (issue 11 item 15).
+        return "TimeoutError('i/o timeout')"
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (_IOTimeout, ())
 

@@ -27,7 +27,7 @@ from typing import Final, Literal, final, overload
 
 import trio
 
-from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr
+from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, check_address_args
 from ._addrlist import HostResolver, first, resolve_addr_list
 from ._errors import AddrError, OpError, SyscallError, UnknownNetworkError
 from ._listener import Listener, has_keepalive
@@ -233,6 +233,10 @@ class ListenConfig:
         raise _unexpected(net, la, address)
 
     async def _resolve(self, network: str, address: str, resolver: HostResolver) -> tuple[Network, Addr]:
+        try:
+            check_address_args(network, address)  # TypeError for (host, port) and the like
+        except AddrError as exc:
+            raise OpError("listen", network, None, None, exc) from None
         try:
             net = parse_network(network)
         except (UnknownNetworkError, AddrError) as exc:

@@ -143,13 +143,15 @@ class Listener(trio.abc.Listener[_T_co], Generic[_T_co]):
 
     def _close(self) -> None:
         self._closed = True
-        if self._unlink_path is not None and self.unlink_on_close:
-            # Go's UnixListener.close: remove, then close, so no other listener's file is hit.
-            try:
-                os.unlink(self._unlink_path)
-            except OSError:
-                pass
-        self.socket.close()
+        try:
+            if self._unlink_path is not None and self.unlink_on_close:
+                # Go's UnixListener.close: remove, then close, so no other listener's file is hit.
+                try:
+                    os.unlink(self._unlink_path)
+                except (OSError, ValueError):  # gone already; a name os cannot take
+                    pass
+        finally:
+            self.socket.close()  # whatever the unlink did: the fd is never leaked
 
     def close(self) -> None:
         """Close now (Go's ``Close``); a second call raises ``... use of closed network connection``.

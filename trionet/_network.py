@@ -89,6 +89,14 @@ def parse_network(network: str, *, needs_proto: bool = True) -> Network:
     >>> parse_network("ip4:icmp").proto
     1
     """
+    if not isinstance(network, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise TypeError(f'network must be a str such as "tcp", not {type(network).__name__}')
+    if len(network) > 64:  # longer than any network name: not worth a cache entry
+        short = network[:48] + f"...({len(network)} characters)"
+        afnet, sep, proto = network.partition(":")
+        if sep and afnet in _IP:  # what Go says for a protocol no table has (a huge number too)
+            raise AddrError("unknown IP protocol specified", proto[:48] + f"...({len(proto)} characters)")
+        raise UnknownNetworkError(short)
     return _parse_network(network, needs_proto)
 
 
@@ -105,8 +113,14 @@ def _parse_network(network: str, needs_proto: bool) -> Network:
     afnet, protostr = network[:i], network[i + 1 :]
     if afnet not in _IP:
         raise UnknownNetworkError(network)
-    # Go's dtoi: plain ASCII digits below 0xFFFFFF are a number; anything else is a name.
-    if protostr.isascii() and protostr.isdigit() and int(protostr) < 0xFFFFFF:
+    # Go's dtoi: plain ASCII digits below 0xFFFFFF are a number; anything else is a name
+    # (a longer number is "big", so a name, and is never given to int()).
+    if (
+        protostr.isascii()
+        and protostr.isdigit()
+        and len(protostr.lstrip("0")) <= 8
+        and int(protostr) < 0xFFFFFF
+    ):
         proto = int(protostr)
     else:
         proto = lookup_protocol(protostr)

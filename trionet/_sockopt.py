@@ -75,7 +75,8 @@ class KeepAliveConfig:
     whole seconds (1.5 → 2), as Go does.
 
     Raises:
-        ValueError: a value above what Linux accepts (32767 s, 127 probes), or NaN.
+        ValueError: a value above what Linux accepts (32767 s, 127 probes; ``math.inf``
+            included), or NaN. ``-math.inf`` is negative: that option is left untouched.
     """
 
     enable: bool = False
@@ -87,7 +88,8 @@ class KeepAliveConfig:
         for name in ("idle", "interval"):
             value: float | None = getattr(self, name)
             check_duration(f"KeepAliveConfig.{name}", value)
-            if value is not None and math.ceil(value) > _MAX_KEEPALIVE_SECONDS:
+            # (compared as is: ceil() of an infinity raises OverflowError)
+            if value is not None and value > _MAX_KEEPALIVE_SECONDS:
                 raise ValueError(
                     f"KeepAliveConfig.{name} must be at most {_MAX_KEEPALIVE_SECONDS} seconds, not {value!r}"
                 )
@@ -107,7 +109,8 @@ def check_keep_alive(keep_alive: float | None, keep_alive_config: KeepAliveConfi
     they share this check and raise the same errors.
     """
     check_duration("keep_alive", keep_alive)
-    if keep_alive is not None and math.ceil(keep_alive) > _MAX_KEEPALIVE_SECONDS:
+    # -inf is negative (keep-alive left untouched, Go's meaning); +inf is above the limit.
+    if keep_alive is not None and keep_alive > _MAX_KEEPALIVE_SECONDS:
         raise ValueError(f"keep_alive must be at most {_MAX_KEEPALIVE_SECONDS} seconds, not {keep_alive!r}")
     if keep_alive_config is not None and not isinstance(keep_alive_config, KeepAliveConfig):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise TypeError(f"keep_alive_config must be a KeepAliveConfig, not {keep_alive_config!r}")
