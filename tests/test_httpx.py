@@ -176,14 +176,23 @@ async def test_private_hosts_file_name_with_a_blackholed_first_address(
     hosts.write_text("127.0.0.1 two.test\n127.0.0.2 two.test\n")
     resolver = trionet.Resolver(hosts_file=str(hosts), nameservers=[dns.address], resolv_conf=os.devnull)
     with trionet.testing.blackhole_listener(port=port):
-        # Go's algorithm (trionet.Dialer's default): the addresses are walked one by one, each
-        # with its share of httpx's 5 s connect timeout, so the fallback comes at 2.5 s.
+        # Go's algorithm (trionet.Dialer's default, and the transport's): the addresses are
+        # walked one by one, each with its share of httpx's 5 s connect timeout, so the
+        # fallback comes at 2.5 s.
         async with client(dialer=trionet.Dialer(resolver=resolver)) as c:
             start = time.monotonic()
             response = await c.get(f"http://two.test:{port}/fallback")
             elapsed = time.monotonic() - start
         assert response.text == "hello 1.1 /fallback"
         assert 2.45 <= elapsed < 3.5, elapsed
+        # RFC 8305 (trio's behaviour): the second address is tried 250 ms after the first.
+        he = trionet.Dialer(resolver=resolver, happy_eyeballs=trionet.HappyEyeballs())
+        async with client(dialer=he) as c:
+            start = time.monotonic()
+            response = await c.get(f"http://two.test:{port}/fallback")
+            elapsed = time.monotonic() - start
+        assert response.text == "hello 1.1 /fallback"
+        assert 0.24 <= elapsed < 1.2, elapsed
     assert dns.queries == []  # the name came from the private hosts file; no DNS at all
 
 

@@ -5,6 +5,7 @@ Cancelled, the staggered attempts under a fake network)."""
 from __future__ import annotations
 
 import functools
+import math
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -239,6 +240,100 @@ async def test_happy_eyeballs_delay_staggers_the_families(autojump_clock: trio.a
             assert trio.current_time() - start == expected
             assert {c.ip: c.start - start for c in net.connects} == {"::1": 0.0, "127.0.0.1": expected}
             await stream.aclose()
+    net.check()
+
+
+# trio's own timing scenarios (test_highlevel_open_tcp_stream.py), on loopback-looking fake
+# addresses: (address, connect time, outcome) rows -> when each attempt started, the winner and
+# when the call returned. Every attempt is staggered by 0.25 s, whatever its family.
+TRIO_SCENARIOS = [
+    pytest.param(
+        [("127.0.0.1", 1, "connect"), ("127.0.0.2", 1, "connect"), ("127.0.0.3", 0.2, "connect")],
+        {"127.0.0.1": 0.0, "127.0.0.2": 0.25, "127.0.0.3": 0.5},
+        "127.0.0.3",
+        0.5 + 0.2,
+        id="basic_fallthrough",
+    ),
+    pytest.param(
+        [("127.0.0.1", 1, "connect"), ("127.0.0.2", 0.1, "connect"), ("127.0.0.3", 0.1, "connect")],
+        {"127.0.0.1": 0.0, "127.0.0.2": 0.25},
+        "127.0.0.2",
+        0.25 + 0.1,
+        id="early_success",
+    ),
+    pytest.param(
+        [("127.0.0.1", 0.1, "refuse"), ("127.0.0.2", 0.1, "refuse"), ("127.0.0.3", 0.2, "connect")],
+        {"127.0.0.1": 0.0, "127.0.0.2": 0.1, "127.0.0.3": 0.2},
+        "127.0.0.3",
+        0.2 + 0.2,
+        id="custom_errors_expedite",
+    ),
+    pytest.param(
+        [("::1", 1, "connect"), ("127.0.0.1", 1, "connect"), ("::2", 0.1, "connect")],
+        {"::1": 0.0, "127.0.0.1": 0.25, "::2": 0.5},
+        "::2",
+        0.5 + 0.1,
+        id="families_interlaced",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rows", "starts", "winner", "done"), TRIO_SCENARIOS)
+async def test_trio_timing_scenarios(
+    autojump_clock: trio.abc.Clock,
+    rows: list[tuple[str, float, str]],
+    starts: dict[str, float],
+    winner: str,
+    done: float,
+) -> None:
+    net = trionet.testing.FakeNet()
+    net.add_host("name.test", [ip for ip, _, _ in rows])
+    for ip, delay, outcome in rows:
+        net.delay(ip, delay, then="refuse" if outcome == "refuse" else "connect")
+    with net.install():
+        stream = await trionet.open_tcp_stream("name.test", 80, dialer=trionet.Dialer(resolver=net.resolver))
+    assert trio.current_time() == done
+    assert net.connect_times == starts
+    assert stream.socket.getpeername()[0] == winner
+    net.check(stream)  # every losing attempt was closed
+    await stream.aclose()
+
+
+async def test_same_family_stagger_follows_the_delay(autojump_clock: trio.abc.Clock) -> None:
+    # The first IPv4 address is dead: trio (and trionet) try the second after the delay, not
+    # after a share of the timeout as Go's algorithm does.
+    net = trionet.testing.FakeNet()
+    net.add_host("two.test", ["127.0.0.1", "127.0.0.2"])
+    net.blackhole("127.0.0.1")
+    dialer = trionet.Dialer(resolver=net.resolver, timeout=10)
+    with net.install():
+        for delay, expected in [(None, 0.25), (0.125, 0.125), (0, 0.0), (2.5, 2.5)]:
+            net.connects.clear()
+            start = trio.current_time()
+            stream = await trionet.open_tcp_stream("two.test", 80, happy_eyeballs_delay=delay, dialer=dialer)
+            assert trio.current_time() - start == expected
+            assert {c.ip: c.start - start for c in net.connects} == {"127.0.0.1": 0.0, "127.0.0.2": expected}
+            await stream.aclose()
+        # math.inf: one attempt at a time, so the dead address holds the dial until the timeout.
+        start = trio.current_time()
+        with pytest.raises(trionet.OpError, match=r"i/o timeout$"):
+            await trionet.open_tcp_stream("two.test", 80, happy_eyeballs_delay=math.inf, dialer=dialer)
+        assert trio.current_time() - start == 10
+    net.check()
+
+
+async def test_a_dialers_own_strategy_keeps_its_settings(autojump_clock: trio.abc.Clock) -> None:
+    net = trionet.testing.FakeNet()
+    # A answers at once, AAAA after 0.2 s: with resolution_delay=0.3 the dial waits for AAAA
+    # and connects to IPv6 first (the dialer's strategy), the attempt delay is the call's.
+    net.add_host("late6.test", ["::1", "127.0.0.1"], ipv4_delay=0.0, ipv6_delay=0.2)
+    net.blackhole("::1")
+    he = trionet.HappyEyeballs(resolution_delay=0.3)
+    dialer = trionet.Dialer(resolver=net.resolver, happy_eyeballs=he)
+    with net.install():
+        stream = await trionet.open_tcp_stream("late6.test", 80, happy_eyeballs_delay=0.125, dialer=dialer)
+    assert net.connect_times == {"::1": 0.2, "127.0.0.1": 0.2 + 0.125}
+    await stream.aclose()
     net.check()
 
 

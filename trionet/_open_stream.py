@@ -7,8 +7,9 @@ These two functions take exactly those arguments with trio's meanings, and dial 
 changing one import.
 
 What stays trio's: ``host`` is ``str`` or ``bytes`` (else :class:`ValueError`), ``port`` an
-``int`` (else :class:`TypeError`); ``happy_eyeballs_delay`` staggers *all* attempts, ``None``
-meaning the default (as trio's code does, whatever its docstring says); ``local_address`` is an
+``int`` (else :class:`TypeError`); ``happy_eyeballs_delay`` staggers *all* attempts (RFC 8305's
+Connection Attempt Delay, :class:`trionet.HappyEyeballs`), ``None`` meaning the default (as
+trio's code does, whatever its docstring says); ``local_address`` is an
 IP whose family restricts the dial (``"0.0.0.0"`` IPv4 only, ``"::"`` IPv6 only). What is
 trionet's: the errors (:class:`trionet.OpError`, an :class:`OSError` with Go's text), a bare
 :class:`trio.Cancelled` on outer cancellation (trio raises an exception group), TCP keep-alive
@@ -28,6 +29,7 @@ import trio
 from ._address import TCPAddr, join_host_port, parse_ip
 from ._dial import Dialer
 from ._handshake import dial_tls
+from ._rfc8305 import HappyEyeballs
 
 __all__ = ["DEFAULT_DELAY", "TCPNetwork", "local_plan", "open_ssl_over_tcp_stream", "open_tcp_stream"]
 
@@ -74,15 +76,26 @@ def local_plan(local_address: str) -> tuple[TCPNetwork, TCPAddr | None]:
     return network, (None if ip.is_unspecified else TCPAddr(ip, 0, zone))
 
 
+def _strategy(base: Dialer, delay: float) -> HappyEyeballs:
+    """trio's stagger as RFC 8305's: every attempt starts *delay* after the previous one
+    started (or at once when it failed), whatever the family. A dialer that brings its own
+    strategy keeps its other settings (resolution delay, adaptive delay, HTTPS records)."""
+    if base.happy_eyeballs is None:
+        return HappyEyeballs(attempt_delay=delay)
+    return dataclasses.replace(base.happy_eyeballs, attempt_delay=delay)
+
+
 @functools.lru_cache(maxsize=64)
 def _plan(dialer: Dialer | None, delay: float, local_address: str | None) -> tuple[TCPNetwork, Dialer]:
     """The network and the dialer for one call shape; cached, since the shape rarely changes
     and building a Dialer validates every field."""
     base = dialer or _BASE_DIALER
+    strategy = _strategy(base, delay)
     if local_address is None:
-        return "tcp", dataclasses.replace(base, fallback_delay=delay)
+        return "tcp", dataclasses.replace(base, happy_eyeballs=strategy)
     network, local = local_plan(local_address)
-    return network, dataclasses.replace(base, fallback_delay=delay, local_addr=local)
+    # The RFC 8305 strategy also staggers tcp4/tcp6 dials: restricting the family keeps it.
+    return network, dataclasses.replace(base, happy_eyeballs=strategy, local_addr=local)
 
 
 def _dial_plan(
@@ -118,14 +131,18 @@ async def open_tcp_stream(
             An empty host dials the local system (Go's rule; trio's getaddrinfo refuses it).
         port: the port number.
         happy_eyeballs_delay: seconds to wait for an attempt before starting the next address
-            in parallel. None: the default, 0.25 s (trio's behaviour). Zero: all attempts at
-            once. ``math.inf``: one attempt at a time. Negative: :class:`ValueError`.
+            in parallel, whatever its family: the dial uses the RFC 8305 strategy,
+            ``Dialer(happy_eyeballs=HappyEyeballs(attempt_delay=happy_eyeballs_delay))``.
+            None: the default, 0.25 s (trio's behaviour). Zero: all attempts at once.
+            ``math.inf``: one attempt at a time. Negative: :class:`ValueError`.
         local_address: the local IP to connect from, or None to let the system pick. Its
             family restricts the dial, as in trio: ``"0.0.0.0"`` connects over IPv4 only, ``"::"``
             over IPv6 only, without binding a specific address. Host names are not accepted.
         dialer: the :class:`trionet.Dialer` whose options (timeout, keep-alive, resolver,
-            control, ...) the dial uses; None: ``trionet.Dialer()``. *happy_eyeballs_delay* and
-            *local_address*, when given, replace its race delay and local address.
+            control, ...) the dial uses; None: ``trionet.Dialer()``. Its ``happy_eyeballs``
+            strategy gets ``attempt_delay=happy_eyeballs_delay`` (a dialer without one gets
+            ``HappyEyeballs(attempt_delay=happy_eyeballs_delay)``; its ``fallback_delay`` is
+            then unused); *local_address*, when given, replaces its local address.
 
     Returns:
         The connected :class:`trio.SocketStream`.

@@ -107,8 +107,10 @@ class NetworkBackend(httpcore.AsyncNetworkBackend):
     Args:
         dialer: the :class:`trionet.Dialer` to dial with (its timeout, keep-alive, resolver,
             fast fallback, control...); None: ``trionet.Dialer()``, Go's defaults (keep-alive on
-            at 15 s, fast fallback after 300 ms). The per-request timeout and local address
-            given by httpcore are applied on top of it, per connection.
+            at 15 s, Go's fast fallback after 300 ms, one address of a family after the
+            other). For trio's stagger of every attempt, pass
+            ``trionet.Dialer(happy_eyeballs=trionet.HappyEyeballs())``. The per-request timeout
+            and local address given by httpcore are applied on top of it, per connection.
     """
 
     def __init__(self, dialer: Dialer | None = None) -> None:

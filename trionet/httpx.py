@@ -39,7 +39,9 @@ class AsyncHTTPTransport(httpx.AsyncHTTPTransport):
 
     Args:
         dialer: the :class:`trionet.Dialer` every connection is dialed with (its keep-alive,
-            resolver, fast fallback, control...); None: ``trionet.Dialer()``. httpx's connect
+            resolver, fast fallback, control...); None: ``trionet.Dialer()``, Go's algorithm
+            (``trionet.Dialer(happy_eyeballs=trionet.HappyEyeballs())`` staggers every
+            attempt as httpx's default trio backend does). httpx's connect
             timeout and ``local_address`` apply on top of it, per connection (see
             :mod:`trionet.httpcore`). Connections to a proxy are dialed with it too.
         verify, cert, trust_env, http1, http2, limits, proxy, uds, local_address, retries,
