@@ -102,6 +102,14 @@ def python_contenders(port: int) -> list[Contender]:
         stream = await by_name.dial("tcp", name)
         await stream.aclose()
 
+    # The RFC 8305 strategy on the same literal: one address needs no race, so this row is the
+    # cost of choosing the strategy (Dialer.happy_eyeballs) on the hot path.
+    happy = trionet.Dialer(happy_eyeballs=trionet.HappyEyeballs())
+
+    async def trionet_happy_eyeballs() -> None:
+        stream = await happy.dial("tcp", literal)
+        await stream.aclose()
+
     async def traced(n: int) -> int:
         with trionet.trace.observe(lambda event: None):
             return await _timed(trionet_literal)(n)
@@ -138,6 +146,7 @@ def python_contenders(port: int) -> list[Contender]:
     return [
         Contender(TRIONET, _timed(trionet_literal)),
         Contender("trionet localhost", _timed(trionet_localhost)),
+        Contender("trionet IP literal, HappyEyeballs()", _timed(trionet_happy_eyeballs)),
         Contender("trionet IP literal, tracing observed", traced),
         Contender("raw trio.socket connect", _timed(raw)),
         Contender(HAND, _timed(hand_written)),
@@ -236,6 +245,7 @@ def report(contenders: list[Contender], *, markdown: bool, header: str) -> str:
         ("trio.open_tcp_stream", "trionet IP literal / trio.open_tcp_stream"),
         ("Go net.Dial", "trionet IP literal / Go net.Dial"),
         ("trionet IP literal, tracing observed", "tracing observed / trionet IP literal"),
+        ("trionet IP literal, HappyEyeballs()", "HappyEyeballs() / trionet IP literal"),
     ]
     for name, label in comparisons:
         other = by_name.get(name)

@@ -27,6 +27,7 @@ from ._cli_listen import listen_command
 from ._cli_lookup import lookup_command
 from ._dial import Dialer
 from ._packetconn import PacketConn
+from ._rfc8305 import HappyEyeballs
 from ._timeline import render
 from ._version import __version__
 
@@ -62,6 +63,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="keep-alive idle time; negative leaves it off, written --keepalive=-1s (default 15s)",
     )
     p.add_argument("--mptcp", action="store_true", help="request Multipath TCP")
+    p.add_argument(
+        "--happy-eyeballs",
+        action="store_true",
+        help="dial with the RFC 8305 strategy (trionet.HappyEyeballs()) instead of Go's algorithm",
+    )
+    p.add_argument(
+        "--https-records", action="store_true", help="with --happy-eyeballs: also ask the HTTPS record"
+    )
     p.add_argument("--trace", action="store_true", help="draw the timeline of the attempts on stderr")
     _trace_options(p)
     p.add_argument("--svg", metavar="FILE", help="also draw the dial's trace as an SVG picture in FILE")
@@ -151,6 +160,8 @@ def _show_trace(args: argparse.Namespace, events: list[trace.Event]) -> None:
 
 # -- dial -------------------------------------------------------------------------------------
 async def _dial(args: argparse.Namespace) -> int:
+    if args.https_records and not args.happy_eyeballs:
+        raise UsageError("--https-records needs --happy-eyeballs")
     try:
         dialer = Dialer(
             timeout=args.timeout,
@@ -158,6 +169,7 @@ async def _dial(args: argparse.Namespace) -> int:
             local_addr=args.local,
             keep_alive=args.keepalive,
             multipath_tcp=True if args.mptcp else None,
+            happy_eyeballs=HappyEyeballs(https_records=args.https_records) if args.happy_eyeballs else None,
         )
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
