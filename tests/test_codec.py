@@ -16,9 +16,11 @@ from trionet._resolver._codec import (
     ERR_INVALID_RESPONSE,
     ERR_LAME_REFERRAL,
     ERR_MISBEHAVING,
+    MAX_ANSWER_RECORDS,
     MAX_CACHED_REPLY,
     ExchangeError,
     Truncated,
+    _capped,  # pyright: ignore[reportPrivateUsage]
     _parse_small,  # pyright: ignore[reportPrivateUsage]
     answer_rdatas,
     check_header,
@@ -233,3 +235,32 @@ def test_a_record_of_another_class_that_does_not_parse_fails_the_reply() -> None
     with pytest.raises(ExchangeError) as info:
         QUERY.match(data)
     assert info.value.text == ERR_CANNOT_UNMARSHAL
+
+
+# -- work per reply is capped -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("counts", "kept"),
+    [
+        ((1, 0, 1), (1, 0, 1)),
+        ((256, 0, 0), (256, 0, 0)),
+        ((4000, 3, 1), (256, 0, 0)),  # later sections cannot be reached once one is cut
+        ((200, 100, 1), (200, 56, 0)),
+        ((0, 0, 4000), (0, 0, 256)),
+    ],
+)
+def test_capped_counts(counts: tuple[int, int, int], kept: tuple[int, int, int]) -> None:
+    assert MAX_ANSWER_RECORDS == 256
+    data = _header(QID, 0x8180, 1, *counts) + QUESTION_A + b"rest"
+    out = _capped(data)
+    assert out == _header(QID, 0x8180, 1, *kept) + QUESTION_A + b"rest"
+
+
+def test_a_huge_answer_is_read_up_to_the_cap() -> None:
+    many = 4000
+    records = b"".join(_rr(1, 1, i.to_bytes(4, "big")) for i in range(0x7F000001, 0x7F000001 + many))
+    data = _header(QID, 0x8180, an=many) + QUESTION_A + records
+    msg = QUERY.match(data)
+    assert msg is not None
+    addrs = [rd.address for rd in answer_rdatas(msg, dns.rdatatype.A)]
+    assert addrs[:2] == ["127.0.0.1", "127.0.0.2"]
+    assert len(addrs) == MAX_ANSWER_RECORDS

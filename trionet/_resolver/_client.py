@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 import dns.exception
 import dns.message
@@ -38,6 +39,9 @@ from ._codec import (
 )
 from ._dnsconfig import DNSConfig, is_domain_name
 from ._transport import Exchange, Server
+
+if sys.version_info < (3, 11):  # pragma: no cover - exercised by the 3.10 nox session
+    from exceptiongroup import BaseExceptionGroup
 
 __all__ = ["Asker", "exchange", "lookup", "lookup_ip_dns", "renamed", "try_one_name"]
 
@@ -215,9 +219,10 @@ async def _ask_all(
     """Each query type for *fqdn*: concurrently, or in turn with ``single-request``.
 
     The nursery's children catch every :class:`DNSError` themselves, so the only exceptions
-    that can leave the nursery are cancellation and bugs; an enclosing scope's cancellation
-    leaves it as one bare :class:`trio.Cancelled` (trio collapses a group of Cancelled that its
-    own scope catches, and the nursery here has no scope of its own).
+    that can leave the nursery are cancellation and bugs. Trio wraps the children's
+    :class:`trio.Cancelled` in a :class:`BaseExceptionGroup`; a caller must be able to write
+    ``except trio.Cancelled``, so a group of nothing but cancellations leaves as one bare
+    ``Cancelled`` (anything else in it: the group, so nothing is hidden).
     """
     results: list[_wire.Reply | DNSError] = [DNSError("unreachable", fqdn)] * len(qtypes)
 
@@ -231,13 +236,26 @@ async def _ask_all(
         for i in range(len(qtypes)):
             await ask(i)
     else:
-        async with trio.open_nursery() as nursery:
-            # The first question is asked from the nursery's body, the others from child
-            # tasks: all are in flight together, with one task fewer to start.
-            for i in range(1, len(qtypes)):
-                nursery.start_soon(ask, i)
-            await ask(0)
+        try:
+            async with trio.open_nursery() as nursery:
+                # The first question is asked from the nursery's body, the others from child
+                # tasks: all are in flight together, with one task fewer to start.
+                for i in range(1, len(qtypes)):
+                    nursery.start_soon(ask, i)
+                await ask(0)
+        except BaseExceptionGroup as group:
+            cancelled, rest = group.split(trio.Cancelled)
+            if cancelled is None or rest is not None:
+                raise
+            raise _first_leaf(cancelled) from None
     return results
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first: BaseException = group
+    while isinstance(first, BaseExceptionGroup):
+        first = cast("BaseException", first.exceptions[0])  # pyright: ignore[reportUnknownMemberType]
+    return first
 
 
 async def lookup_ip_dns(asker: Asker, network: str, name: str) -> tuple[list[IPAddr], str, DNSError | None]:

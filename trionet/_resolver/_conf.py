@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from .._etc import read_file
 from ._dnsconfig import DNSConfig, WatchedFile
 
 __all__ = [
@@ -154,13 +155,11 @@ def parse_nss_conf(text: str) -> NSSConf:
 def read_nss_conf(path: str) -> NSSConf:
     """Read nsswitch.conf at *path* (Go's ``parseNSSConfFile``); an unreadable file sets ``err``."""
     try:
-        with open(path, "rb") as f:
-            mtime_ns = os.fstat(f.fileno()).st_mtime_ns
-            text = f.read().decode("utf-8", errors="replace")
+        data, st = read_file(path)  # never blocks: a FIFO is refused, not waited on
     except OSError as exc:
         return NSSConf(err=exc)
-    conf = parse_nss_conf(text)
-    conf.mtime_ns = mtime_ns
+    conf = parse_nss_conf(data.decode("utf-8", errors="replace"))
+    conf.mtime_ns = st.st_mtime_ns
     return conf
 
 

@@ -10,7 +10,6 @@ Pure: no trio, no dnspython. The only I/O is ``stat`` and reading the file; time
 
 from __future__ import annotations
 
-import itertools
 import os
 import socket
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final, Generic, Protocol, TypeVar
 
 from .._address import join_host_port, parse_ip
+from .._etc import ascii_fields, dtoi, read_file
 
 __all__ = [
     "DEFAULT_NS",
@@ -92,15 +92,10 @@ def _default_search(hostname: str) -> list[str]:
     return []
 
 
-_BIG: Final = 0xFFFFFF  # Go's dtoi stops growing here ("big")
-
-
 def _dtoi(s: str) -> int:
-    """Go's ``dtoi``: the leading decimal digits (0 when there are none), at most 0xFFFFFF."""
-    digits = "".join(itertools.takewhile(str.isdigit, s))
-    if not digits or not digits.isascii():
-        return 0
-    return min(int(digits[:9]), _BIG)  # 9 digits already exceed _BIG; int() never sees more
+    """Go's ``n, _, _ := dtoi(s)``: the leading ASCII digits (0 when there are none), at most
+    :data:`~trionet._etc.BIG`."""
+    return dtoi(s)[0]
 
 
 @dataclass
@@ -154,10 +149,10 @@ class DNSConfig:
 def parse_dns_config(text: str, hostname: str = "") -> DNSConfig:
     """Parse resolv.conf text (Go's ``dnsReadConfig`` loop); *hostname* gives the default search."""
     conf = DNSConfig()
-    for line in text.splitlines():
+    for line in text.split("\n"):  # Go splits lines at "\n" only, fields at ASCII blanks
         if line[:1] in (";", "#"):
             continue
-        f = line.split()
+        f = ascii_fields(line)
         if not f:
             continue
         key = f[0]
@@ -216,14 +211,12 @@ def read_dns_config(path: str, hostname: str | None = None) -> DNSConfig:
     """
     host = socket.gethostname() if hostname is None else hostname
     try:
-        with open(path, "rb") as f:
-            mtime_ns = os.fstat(f.fileno()).st_mtime_ns
-            text = f.read().decode("utf-8", errors="replace")
+        data, st = read_file(path)  # never blocks: a FIFO is refused, not waited on
     except OSError as exc:
         conf = DNSConfig(servers=list(DEFAULT_NS), search=_default_search(host), err=exc)
         return conf
-    conf = parse_dns_config(text, host)
-    conf.mtime_ns = mtime_ns
+    conf = parse_dns_config(data.decode("utf-8", errors="replace"), host)
+    conf.mtime_ns = st.st_mtime_ns
     return conf
 
 

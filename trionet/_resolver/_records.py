@@ -1,9 +1,10 @@
-"""The DNS records the resolver returns (SRV, MX, NS).
+"""The DNS records the resolver returns (SRV, MX, NS, TXT, PTR).
 
-What may live here: the record value types (Go's ``net.SRV``, ``net.MX``, ``net.NS``) and the
-order Go gives SRV records (``byPriorityWeight.sort``, RFC 2782). No I/O and no trio: reading
-records out of a reply is :mod:`trionet._resolver._codec`'s job, sending the queries and
-choosing what to ask :mod:`trionet._resolver._resolver`'s.
+What may live here: the record value types (Go's ``net.SRV``, ``net.MX``, ``net.NS``), turning a
+reply's answer into them, and the order Go gives SRV records (``byPriorityWeight.sort``,
+RFC 2782). No I/O and no trio: finding the typed records of class IN in a reply is
+:mod:`trionet._resolver._codec`'s job, checking names and asking
+:mod:`trionet._resolver._resolver`'s.
 """
 
 from __future__ import annotations
@@ -11,7 +12,22 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-__all__ = ["MX", "NS", "SRV", "sort_srv"]
+import dns.message
+import dns.rdatatype
+
+from ._codec import answer_rdatas, rdatas_in
+
+__all__ = [
+    "MX",
+    "NS",
+    "SRV",
+    "mx_records",
+    "ns_records",
+    "ptr_names",
+    "sort_srv",
+    "srv_records",
+    "txt_records",
+]
 
 
 @dataclass(frozen=True)
@@ -56,3 +72,34 @@ def sort_srv(srvs: list[SRV]) -> list[SRV]:
             out.append(group.pop(0))
         out.extend(group)
     return out
+
+
+def srv_records(msg: dns.message.Message) -> tuple[str, list[SRV]]:
+    """(owner name of the first SRV records, every SRV record) in answer order."""
+    cname, srvs = "", list[SRV]()
+    for rrset in msg.answer:
+        found = rdatas_in(rrset) if rrset.rdtype == dns.rdatatype.SRV else []
+        if found:
+            cname = cname or str(rrset.name.to_text())
+            srvs.extend(SRV(str(rd.target.to_text()), rd.port, rd.priority, rd.weight) for rd in found)
+    return cname, srvs
+
+
+def mx_records(msg: dns.message.Message) -> list[MX]:
+    """The MX records in answer order."""
+    return [MX(str(rd.exchange.to_text()), int(rd.preference)) for rd in answer_rdatas(msg, dns.rdatatype.MX)]
+
+
+def ns_records(msg: dns.message.Message) -> list[NS]:
+    """The NS records in answer order."""
+    return [NS(str(rd.target.to_text())) for rd in answer_rdatas(msg, dns.rdatatype.NS)]
+
+
+def txt_records(msg: dns.message.Message) -> list[str]:
+    """Each TXT record's strings joined (Go), decoded as UTF-8 with replacement characters."""
+    return [b"".join(rd.strings).decode("utf-8", "replace") for rd in answer_rdatas(msg, dns.rdatatype.TXT)]
+
+
+def ptr_names(msg: dns.message.Message) -> list[str]:
+    """The PTR records' targets in answer order."""
+    return [str(rd.target.to_text()) for rd in answer_rdatas(msg, dns.rdatatype.PTR)]

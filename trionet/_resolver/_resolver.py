@@ -26,11 +26,11 @@ from .._addrlist import resolve_addr_list
 from .._errors import ERR_NO_SUCH_HOST, DNSError, UnknownNetworkError
 from .._network import parse_network
 from ._client import Asker, lookup, lookup_ip_dns
-from ._codec import answer_rdatas, rdatas_in
+from ._codec import answer_rdatas
 from ._conf import NSSwitch, Order, env_prefers_libc, host_lookup_order
 from ._dnsconfig import DNSConfig, ResolvConf, is_domain_name
-from ._hosts import HostsFile
-from ._records import MX, NS, SRV, sort_srv
+from ._hosts import INLINE_MAX, HostsFile, HostsTable, lookup_static_addr, lookup_static_host
+from ._records import MX, NS, SRV, mx_records, ns_records, ptr_names, sort_srv, srv_records, txt_records
 from ._singleflight import do_shared
 from ._syslookup import sort_addrs, system_lookup_addr, system_lookup_cname, system_lookup_ip
 from ._transport import Exchange, Server, SocketExchange, parse_server
@@ -177,8 +177,22 @@ class Resolver:
             prefer_libc=env_prefers_libc(os.environ),
         )
 
-    def _static_host(self, name: str) -> tuple[list[str], str]:
-        return self._hosts_cache.lookup_host(name, trio.current_time())
+    async def _hosts_table(self) -> HostsTable:
+        """The hosts file's table; a large file is read and parsed in a worker thread, under the
+        caller's cancel scopes (abandoned on cancellation), so the event loop keeps running."""
+        hosts = self._hosts_cache
+        now = trio.current_time()
+        table = hosts.cached(now)
+        if table is None:
+            if hosts.size <= INLINE_MAX:
+                loaded = hosts.load()
+            else:
+                loaded = await trio.to_thread.run_sync(hosts.load, abandon_on_cancel=True)
+            table = hosts.store(now, loaded)
+        return table
+
+    async def _static_host(self, name: str) -> tuple[list[str], str]:
+        return lookup_static_host(await self._hosts_table(), name)
 
     async def _query(self, name: str, qtype: dns.rdatatype.RdataType) -> dns.message.Message:
         """Go's ``Resolver.lookup``: the name list, first success wins."""
@@ -209,7 +223,7 @@ class Resolver:
         if order in ("files,dns", "files"):
             # A hosts-file answer needs no I/O, so there is no query to share: answer here
             # rather than through do_shared's task.
-            addrs, _ = self._files_addrs(host)
+            addrs, _ = await self._files_addrs(host)
             if addrs:
                 await trio.lowlevel.checkpoint()
                 return addrs
@@ -225,7 +239,7 @@ class Resolver:
     async def _lookup_ip_cname(self, network: str, name: str, order: Order) -> tuple[list[IPAddr], str]:
         """Go's ``goLookupIPCNAMEOrder``: (addresses, canonical name)."""
         if order in ("files,dns", "files"):
-            addrs, canonical = self._files_addrs(name)
+            addrs, canonical = await self._files_addrs(name)
             if addrs:
                 await trio.lowlevel.checkpoint()
                 return addrs, canonical
@@ -237,7 +251,7 @@ class Resolver:
         addrs = sort_addrs(addrs)
         if not addrs and not (network == "CNAME" and cname):
             if order == "dns,files":
-                found, canonical = self._files_addrs(name)
+                found, canonical = await self._files_addrs(name)
                 if found:
                     return found, canonical
             if last is not None:
@@ -245,9 +259,9 @@ class Resolver:
             raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
         return addrs, cname
 
-    def _files_addrs(self, name: str) -> tuple[list[IPAddr], str]:
+    async def _files_addrs(self, name: str) -> tuple[list[IPAddr], str]:
         """Go's ``goLookupIPFiles``: hosts-file addresses, RFC 6724 ordered, and the canonical name."""
-        texts, canonical = self._static_host(name)
+        texts, canonical = await self._static_host(name)
         return sort_addrs([IPAddr(text) for text in texts]), canonical  # the table holds literals
 
     async def lookup_host(self, host: str) -> list[str]:
@@ -262,7 +276,7 @@ class Resolver:
         if parse_ip(host) is not None:
             await trio.lowlevel.checkpoint()
             return [host]
-        texts, _ = self._static_host(host)
+        texts, _ = await self._static_host(host)
         if texts and self._order(host) in ("files,dns", "files"):
             await trio.lowlevel.checkpoint()
             return texts  # hosts-file order, as Go's LookupHost
@@ -329,13 +343,7 @@ class Resolver:
                 records are then dropped with the error, unlike Go which returns both).
         """
         target = name if service == "" and proto == "" else f"_{service}._{proto}.{name}"
-        msg = await self._query(target, dns.rdatatype.SRV)
-        cname, srvs = "", list[SRV]()
-        for rrset in msg.answer:
-            found = rdatas_in(rrset) if rrset.rdtype == dns.rdatatype.SRV else []
-            if found:
-                cname = cname or str(rrset.name.to_text())
-                srvs.extend(SRV(str(rd.target.to_text()), rd.port, rd.priority, rd.weight) for rd in found)
+        cname, srvs = srv_records(await self._query(target, dns.rdatatype.SRV))
         if cname and not is_domain_name(cname):
             raise DNSError("SRV header name is invalid", name)  # Go's LookupSRV
         if not all(is_domain_name(s.target) for s in srvs):
@@ -348,10 +356,7 @@ class Resolver:
         Raises:
             DNSError: the lookup failed or a host was not a valid name.
         """
-        msg = await self._query(name, dns.rdatatype.MX)
-        mxs = [
-            MX(str(rd.exchange.to_text()), int(rd.preference)) for rd in answer_rdatas(msg, dns.rdatatype.MX)
-        ]
+        mxs = mx_records(await self._query(name, dns.rdatatype.MX))
         if not all(is_domain_name(m.host) for m in mxs):
             raise DNSError(_MALFORMED, name)
         random.shuffle(mxs)
@@ -363,8 +368,7 @@ class Resolver:
         Raises:
             DNSError: the lookup failed or a host was not a valid name.
         """
-        msg = await self._query(name, dns.rdatatype.NS)
-        nss = [NS(str(rd.target.to_text())) for rd in answer_rdatas(msg, dns.rdatatype.NS)]
+        nss = ns_records(await self._query(name, dns.rdatatype.NS))
         if not all(is_domain_name(n.host) for n in nss):
             raise DNSError(_MALFORMED, name)
         return nss
@@ -376,10 +380,7 @@ class Resolver:
         Raises:
             DNSError: the lookup failed.
         """
-        msg = await self._query(name, dns.rdatatype.TXT)
-        return [
-            b"".join(rd.strings).decode("utf-8", "replace") for rd in answer_rdatas(msg, dns.rdatatype.TXT)
-        ]
+        return txt_records(await self._query(name, dns.rdatatype.TXT))
 
     async def _lookup_https(self, name: str) -> list[dns.rdtypes.IN.HTTPS.HTTPS]:
         """The HTTPS records (RFC 9460, type 65) of *name*, for the Happy Eyeballs v3 strategy.
@@ -422,7 +423,7 @@ class Resolver:
         if order == "system":
             return await system_lookup_addr(addr)
         if order in ("files", "files,dns"):
-            names = self._hosts_cache.lookup_addr(addr, trio.current_time())
+            names = lookup_static_addr(await self._hosts_table(), addr)
             if names:
                 await trio.lowlevel.checkpoint()
                 return names
@@ -433,11 +434,11 @@ class Resolver:
             msg = await self._query(arpa, dns.rdatatype.PTR)
         except DNSError as exc:
             if exc.is_not_found and order == "dns,files":
-                names = self._hosts_cache.lookup_addr(addr, trio.current_time())
+                names = lookup_static_addr(await self._hosts_table(), addr)
                 if names:
                     return names
             raise  # named after the reverse name asked, as Go's goLookupPTR does
-        names = [str(rd.target.to_text()) for rd in answer_rdatas(msg, dns.rdatatype.PTR)]
+        names = ptr_names(msg)
         if not all(is_domain_name(n) for n in names):
             raise DNSError(_MALFORMED, addr)
         return names
