@@ -19,14 +19,18 @@ NOERROR/NODATA; an unknown name gets NXDOMAIN. Per-name behaviours (``fake.behav
                            127.0.0.2, IPv4 only); ``spoofs_sent`` counts them
 ``oversized``              the answer padded to > 1232 bytes without TC (UDP)
 ``lame``                   NOERROR, no answer, no RA/AA flags (Go's lame referral)
+``wide``                   A: ``fake.wide`` addresses (127.x.y.z), written as bytes, without
+                           dnspython (a 4,000-address answer costs the server nothing)
 
-Run as a program (``python tests/dnsfake.py PORT [--delay=SECONDS] NAME=IP ...``) it serves
-until killed; the benchmark uses that to keep the server out of the measured process, and
-``--delay`` to stand for a server some milliseconds away.
+Run as a program (``python tests/dnsfake.py PORT [--delay=SECONDS] [--wide=N] NAME=IP ...``) it
+serves until killed; the benchmark uses that to keep the server out of the measured process,
+``--delay`` to stand for a server some milliseconds away, and ``--wide`` answers every A query,
+whatever the name, with N addresses (the "wide" behaviour).
 """
 
 from __future__ import annotations
 
+import functools
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -67,6 +71,8 @@ class FakeDNS:
     port: int = 0
     received: list[Received] = field(default_factory=list[Received])
     spoofs_sent: int = 0
+    wide: int = 4000
+    wide_everywhere: bool = False
 
     @property
     def address(self) -> str:
@@ -93,6 +99,8 @@ class FakeDNS:
         return self
 
     def _how(self, q: dns.rrset.RRset) -> str:
+        if self.wide_everywhere and q.rdtype == dns.rdatatype.A:
+            return "wide"
         by_type = self.behaviours.get((q.name, dns.rdatatype.to_text(q.rdtype)))
         return by_type if by_type is not None else self.behaviours.get((q.name, ""), "")
 
@@ -138,6 +146,9 @@ class FakeDNS:
             return
         if how == "slow":
             await trio.sleep(self.delay)
+        if how == "wide":
+            await sock.sendto(_wide_reply(data, self.wide), peer)
+            return
         if how in ("garbage", "garbage-first"):
             await sock.sendto(b"\xde\xad\xbe\xef garbage", peer)
             if how == "garbage":
@@ -224,6 +235,23 @@ class FakeDNS:
                     nursery.start_soon(self._reply_udp, udp, data, peer)
 
 
+def _wide_reply(query: bytes, count: int) -> bytes:
+    """A reply to the A query *query* with *count* A records, assembled as bytes (RFC 1035):
+    the query's ID and question, then records owned by a pointer to the question's name."""
+    end = 12
+    while query[end]:  # the question's name: labels up to the root
+        end += 1 + query[end]
+    question = query[12 : end + 5]  # name, root byte, type and class
+    header = query[:2] + b"\x81\x80" + (1).to_bytes(2, "big") + count.to_bytes(2, "big") + bytes(4)
+    return header + question + _wide_records(count)
+
+
+@functools.cache
+def _wide_records(count: int) -> bytes:
+    head = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04"  # pointer, A, IN, TTL 60, 4 bytes
+    return b"".join(head + (0x7F000001 + i).to_bytes(4, "big") for i in range(count))
+
+
 def _bogus(rdtype: int) -> str:
     return "2001:db8::66" if rdtype == dns.rdatatype.AAAA else "192.0.2.66"
 
@@ -232,7 +260,10 @@ async def _main(argv: list[str]) -> None:
     # python tests/dnsfake.py PORT [--delay=SECONDS] NAME=IP ...: with --delay every name is
     # "slow" (answered after that many seconds, each query on its own), a server far away.
     delay = next((float(a.split("=", 1)[1]) for a in argv[1:] if a.startswith("--delay=")), None)
+    wide = next((int(a.split("=", 1)[1]) for a in argv[1:] if a.startswith("--wide=")), None)
     fake = FakeDNS(host="127.0.0.1", port=int(argv[0]), delay=10.0 if delay is None else delay)
+    if wide is not None:
+        fake.wide, fake.wide_everywhere = wide, True
     for spec in (a for a in argv[1:] if not a.startswith("--")):
         name, _, ip = spec.partition("=")
         fake.add(name, "AAAA" if ":" in ip else "A", ip)

@@ -320,3 +320,36 @@ async def test_a_4000_address_answer_is_capped_and_does_not_stall_the_loop(
     spent = time.thread_time() - start
     assert len(addrs) == MAX_ANSWER_RECORDS
     assert spent < 0.1, spent  # all 4,000 took ~0.15 s unloaded (issue 11), ~0.6 s here loaded
+
+
+# -- names longer than any valid one (issue 10 item 6) ---------------------------------------------
+_BY_NAME: dict[str, Callable[[Resolver, str], Awaitable[object]]] = {
+    "lookup_host": lambda r, n: r.lookup_host(n),
+    "lookup_ip_addr": lambda r, n: r.lookup_ip_addr(n),
+    "lookup_cname": lambda r, n: r.lookup_cname(n),
+    "lookup_mx": lambda r, n: r.lookup_mx(n),
+    "lookup_srv": lambda r, n: r.lookup_srv("", "", n),
+}
+
+
+@pytest.mark.parametrize("lookup", list(_BY_NAME))
+async def test_a_name_over_254_bytes_is_no_such_host_before_any_cache(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, lookup: str
+) -> None:
+    from trionet._address import parse_ip
+
+    ex = ScriptedExchange(lambda t, s, q: answer(q, "A 127.0.0.1", "MX 10 m.test.", "SRV 1 1 80 t.test."))
+    r = _resolver(tmp_path, ex)
+    name = "a" * (1 << 20)  # 1 MiB
+    cached = parse_ip.cache_info().currsize
+    with pytest.raises(DNSError) as info:
+        await _BY_NAME[lookup](r, name)
+    assert str(info.value) == f"lookup {name}: no such host"  # Go's isDomainName rule and text
+    assert info.value.is_not_found
+    assert ex.calls == []
+    assert parse_ip.cache_info().currsize == cached  # the literal parser's cache never saw it
+    # The longest valid name (254 bytes, rooted) still goes to DNS.
+    longest = ".".join(["a" * 63] * 3 + ["b" * 61]) + "."
+    assert len(longest) == 254
+    await _BY_NAME[lookup](r, longest)
+    assert [n for _, _, n in ex.asked()][:1] == [longest]

@@ -254,7 +254,7 @@ def check_header(msg: dns.message.Message, qtype: dns.rdatatype.RdataType) -> st
     return None
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # bounded: a reply's types are the server's choice
 def _rdata_class(rdtype: dns.rdatatype.RdataType) -> type[Any] | None:
     """dnspython's class for IN records of *rdtype*, None when it parses them generically."""
     try:

@@ -38,6 +38,10 @@ from ._transport import Exchange, Server, SocketExchange, parse_server
 __all__ = ["Resolver", "default_resolver"]
 
 _MALFORMED: Final = "DNS response contained records which contain invalid names"
+MAX_NAME: Final = 254
+"""The longest name (rooted) Go's ``isDomainName`` accepts. A longer host is ``no such host`` at
+once, before it reaches a cache (the IP-literal parser's), a hosts-file table or libc; Go would
+give the same error after looking it up in the hosts file."""
 _SYSTEM_FILES: Final = ("/etc/hosts", "/etc/resolv.conf")
 SYSTEM_NSSWITCH: Final = "/etc/nsswitch.conf"
 _SOCKETS: Final = SocketExchange()
@@ -213,7 +217,7 @@ class Resolver:
         """
         if network not in ("ip", "ip4", "ip6"):
             raise UnknownNetworkError(network)
-        if host == "":
+        if host == "" or len(host) > MAX_NAME:
             raise DNSError(ERR_NO_SUCH_HOST, host, is_not_found=True)
         literal = parse_ip(host)
         if literal is not None:
@@ -271,7 +275,7 @@ class Resolver:
         Raises:
             DNSError: as :meth:`lookup_ip_addr`.
         """
-        if host == "":
+        if host == "" or len(host) > MAX_NAME:
             raise DNSError(ERR_NO_SUCH_HOST, host, is_not_found=True)
         if parse_ip(host) is not None:
             await trio.lowlevel.checkpoint()
@@ -324,6 +328,8 @@ class Resolver:
         Raises:
             DNSError: no such host, or a canonical name that is not a valid domain name.
         """
+        if len(host) > MAX_NAME:
+            raise DNSError(ERR_NO_SUCH_HOST, host, is_not_found=True)
         order = self._order(host)
         if order == "system":
             cname = await system_lookup_cname(host)
