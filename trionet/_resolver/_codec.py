@@ -389,7 +389,8 @@ class LeanQuery(NamedTuple):
         if data[:2] != self.wire[:2]:
             return None  # another ID: never ours, whatever the rest holds
         try:
-            reply = _decode_small(data[2:]) if len(data) <= MAX_CACHED_REPLY else _decode_any(data)
+            # A large reply is decoded up to MAX_ANSWER_RECORDS records, and never cached.
+            reply = _decode_small(data[2:]) if len(data) <= MAX_CACHED_REPLY else _decode_any(_capped(data))
         except _wire.WireError:
             head = _lean_head(data)
             if head is None or not self._is_answer(data, *head):
