@@ -14,7 +14,7 @@ import pytest
 import trio
 import trio.testing
 
-from trionet import Listener
+from trionet import Listener, TCPAddr, UnixAddr
 from trionet._sockopt import mptcp_available
 from trionet.testing import FakeResolver
 
@@ -73,7 +73,7 @@ def scripted_resolver(hosts: dict[str, list[str]]) -> FakeResolver:
 
 
 async def accept_message(
-    ln: Listener[trio.SocketStream], client: trio.SocketStream, data: bytes
+    ln: Listener[trio.SocketStream, TCPAddr | UnixAddr], client: trio.SocketStream, data: bytes
 ) -> trio.SocketStream:
     """Accept *client*'s connection on *ln*, send *data* from the client and check it arrives.
 

@@ -167,7 +167,11 @@ LISTENER_ROWS = [
 ]
 
 
-AnyListener = Listener[trio.SocketStream] | Listener[trionet.PacketConn] | trionet.PacketConn
+AnyListener = (
+    Listener[trio.SocketStream, TCPAddr | UnixAddr]
+    | Listener[trionet.PacketConn, UnixAddr]
+    | trionet.PacketConn
+)
 
 
 async def _open(kind: str, network: str, address: str) -> AnyListener:
@@ -205,7 +209,7 @@ async def test_listener_family_and_second_listen_fails(
 
 async def test_address_in_use_reads_like_go() -> None:
     async with await trionet.listen("tcp", "127.0.0.1:0") as ln:
-        port = ln.addr.port  # type: ignore[union-attr]
+        port = ln.addr.port
         with pytest.raises(OpError) as info:
             await trionet.listen("tcp", f"127.0.0.1:{port}")
     assert str(info.value) == f"listen tcp 127.0.0.1:{port}: bind: address already in use"
@@ -485,7 +489,7 @@ async def test_reuse_port_shares_a_port() -> None:
     async with trio.open_nursery() as nursery:
         for name, ln in (("a", a), ("b", b)):
 
-            async def serve_one(name: str = name, ln: Listener[trio.SocketStream] = ln) -> None:
+            async def serve_one(name: str = name, ln: Listener[trio.SocketStream, TCPAddr] = ln) -> None:
                 while True:
                     conn = await ln.accept()
                     counts[name] += 1
@@ -611,9 +615,9 @@ def _ss_backlog(port: int) -> int:
 async def test_backlog_reaches_listen() -> None:
     somaxconn = int(Path("/proc/sys/net/core/somaxconn").read_text().split()[0])  # noqa: ASYNC240
     async with await ListenConfig(multipath_tcp=False).listen("tcp", "127.0.0.1:0") as ln:
-        assert _ss_backlog(ln.addr.port) == somaxconn  # type: ignore[union-attr]
+        assert _ss_backlog(ln.addr.port) == somaxconn
     async with await ListenConfig(backlog=7, multipath_tcp=False).listen("tcp", "127.0.0.1:0") as ln:
-        assert _ss_backlog(ln.addr.port) == 7  # type: ignore[union-attr]
+        assert _ss_backlog(ln.addr.port) == 7
 
 
 # --- Trio's listener contract: serve_listeners, nursery.start(serve) --------------------------
@@ -726,7 +730,9 @@ async def test_keepalive_is_set_per_accept_when_the_listener_does_not_carry_it()
     sock.listen(8)
     assert not has_keepalive(sock, (15, 15, 9))
     assert has_keepalive(sock, None)
-    ln = Listener(sock, parse_network("tcp"), trio.SocketStream, (4, 5, 6), None)
+    ln: Listener[trio.SocketStream, TCPAddr] = Listener(
+        sock, parse_network("tcp"), trio.SocketStream, (4, 5, 6), None
+    )
     async with ln:
         client = await trionet.dial("tcp", str(ln.addr))
         server = await ln.accept()

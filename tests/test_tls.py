@@ -180,7 +180,7 @@ async def test_peer_resets_during_handshake(nursery: trio.Nursery) -> None:
     assert str(info.value) == f"dial tcp {listener.addr}: tls: handshake: connection reset by peer"
 
 
-async def silent_listener() -> trionet.Listener[trio.SocketStream]:
+async def silent_listener() -> trionet.Listener[trio.SocketStream, trionet.TCPAddr]:
     """A listener that never accepts: the kernel completes the TCP handshake, TLS never starts."""
     return await trionet.listen("tcp", "127.0.0.1:0")
 

@@ -450,6 +450,8 @@ class UnixAddr:
 
 
 Addr: TypeAlias = TCPAddr | UDPAddr | IPAddr | UnixAddr
+#: The addresses a :class:`PacketConn` has and sends to (never a TCPAddr).
+PacketAddr: TypeAlias = UDPAddr | IPAddr | UnixAddr
 
 
 def sockaddr_for(

@@ -10,7 +10,7 @@ from typing import Final
 
 import trio
 
-from ._address import addr_from_sockaddr
+from ._address import Addr, addr_from_sockaddr
 from ._cli_common import UsageError, fail, write_stdout
 from ._listen import ListenConfig
 from ._network import parse_network
@@ -58,6 +58,7 @@ async def listen_command(args: argparse.Namespace) -> int:
 
 async def _handle(conn: trio.SocketStream | PacketConn, echo: bool) -> None:
     async with conn:
+        peer: Addr | None
         if isinstance(conn, PacketConn):
             peer = conn.remote_addr
         else:  # as Go prints a RemoteAddr: "127.0.0.1:40000", "[::1]:40000", a unix path

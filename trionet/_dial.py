@@ -305,6 +305,7 @@ async def _dial_steps(sd: SysDialer, plan: _Plan, own: float) -> trio.SocketStre
         _trace_done(sd, addr, None)
     if sd.net.is_stream:
         return trio.SocketStream(sock)
+    assert not isinstance(addr, TCPAddr)  # a packet network resolves to no TCP address
     return PacketConn(sock, sd.net.name, remote_addr=addr)
 
 

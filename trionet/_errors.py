@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import errno as _errno
 import os
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:  # _address imports this module; the hint alone needs the address types
+    from ._address import Addr
 
 __all__ = [
     "ERR_CLOSED",
@@ -292,17 +295,26 @@ class OpError(_NetError):
         op: the operation: ``"dial"``, ``"listen"``, ``"accept"``, ``"read"``, ``"write"``,
             ``"close"``.
         net: the network as given (``"tcp"``, ``"udp6"``, ``"unix"``); may be ``""``.
-        source: the local address, or None.
-        addr: the remote (dial) or local (listen) address, or None.
+        source: the local address, or None (not known, or an unnamed unix end).
+        addr: the remote (dial) or local (listen) address; its text as given (``str``) when
+            no typed address is known (a TLS peer that reset before ``getpeername``); None
+            when not known yet, as in ``dial tcp: lookup ...``.
         err: the underlying error; never None.
+
+    Attributes:
+        op, net, source, addr, err: the arguments; ``source`` is a :class:`TCPAddr`,
+            :class:`UDPAddr`, :class:`IPAddr`, :class:`UnixAddr` or None, ``addr`` one of
+            those or the address text.
+        errno: the wrapped error's errno, or None.
+        timeout: whether the operation timed out.
     """
 
     def __init__(
         self,
         op: str,
         net: str,
-        source: object | None,
-        addr: object | None,
+        source: Addr | None,
+        addr: Addr | str | None,
         err: BaseException,
     ) -> None:
         if err is None:  # pyright: ignore[reportUnnecessaryComparison]
@@ -321,8 +333,8 @@ class OpError(_NetError):
         cls,
         op: str,
         net: str,
-        source: object | None,
-        addr: object | None,
+        source: Addr | None,
+        addr: Addr | str | None,
         err: BaseException,
     ) -> type[OSError] | None:
         return _builtin_class_for(_errno_of(err), _is_timeout(err))

@@ -23,7 +23,7 @@ import functools
 import os
 import re
 from dataclasses import dataclass
-from typing import Final, Literal, final, overload
+from typing import Final, Literal, TypeAlias, final, overload
 
 import trio
 
@@ -55,6 +55,14 @@ __all__ = [
 
 
 StreamListenNetwork = Literal["tcp", "tcp4", "tcp6", "unix"]
+#: The TCP network names of :func:`listen`, whose listeners have a :class:`TCPAddr` address.
+TCPListenNetwork = Literal["tcp", "tcp4", "tcp6"]
+#: What :func:`listen` returns for each network (the address type follows the network).
+TCPListener: TypeAlias = Listener[trio.SocketStream, TCPAddr]
+UnixListener: TypeAlias = Listener[trio.SocketStream, UnixAddr]
+UnixPacketListener: TypeAlias = Listener[PacketConn, UnixAddr]
+#: What :func:`listen` returns for a network name not known until run time.
+AnyListener: TypeAlias = TCPListener | UnixListener | UnixPacketListener
 
 _SOMAXCONN_FALLBACK: Final = 128  # Linux's syscall.SOMAXCONN, Go's fallback
 _C_INT_MAX: Final = 2**31 - 1  # socket.listen() takes a C int
@@ -158,15 +166,15 @@ class ListenConfig:
         return mptcp_default(listener=True)
 
     @overload
-    async def listen(self, network: StreamListenNetwork, address: str) -> Listener[trio.SocketStream]: ...
+    async def listen(self, network: TCPListenNetwork, address: str) -> TCPListener: ...
     @overload
-    async def listen(self, network: Literal["unixpacket"], address: str) -> Listener[PacketConn]: ...
+    async def listen(self, network: Literal["unix"], address: str) -> UnixListener: ...
     @overload
-    async def listen(
-        self, network: str, address: str
-    ) -> Listener[trio.SocketStream] | Listener[PacketConn]: ...
+    async def listen(self, network: Literal["unixpacket"], address: str) -> UnixPacketListener: ...
+    @overload
+    async def listen(self, network: str, address: str) -> AnyListener: ...
 
-    async def listen(self, network: str, address: str) -> Listener[trio.SocketStream] | Listener[PacketConn]:
+    async def listen(self, network: str, address: str) -> AnyListener:
         """Listen for connections on *address* (Go's ``ListenConfig.Listen``).
 
         Networks: ``tcp tcp4 tcp6 unix`` (accepting :class:`trio.SocketStream`) and
@@ -181,9 +189,7 @@ class ListenConfig:
         """
         return await self._listen(network, address, default_resolver)
 
-    async def _listen(
-        self, network: str, address: str, resolver: HostResolver
-    ) -> Listener[trio.SocketStream] | Listener[PacketConn]:
+    async def _listen(self, network: str, address: str, resolver: HostResolver) -> AnyListener:
         # The resolver is a parameter only so tests can pass a scripted one (Go's tests use a
         # hook); the public API always uses the default resolver, as Go's ListenConfig does.
         net, la = await self._resolve(network, address, resolver)
@@ -289,14 +295,16 @@ DEFAULT_LISTEN_CONFIG: Final = ListenConfig()
 
 
 @overload
-async def listen(network: StreamListenNetwork, address: str) -> Listener[trio.SocketStream]: ...
+async def listen(network: TCPListenNetwork, address: str) -> TCPListener: ...
 @overload
-async def listen(network: Literal["unixpacket"], address: str) -> Listener[PacketConn]: ...
+async def listen(network: Literal["unix"], address: str) -> UnixListener: ...
 @overload
-async def listen(network: str, address: str) -> Listener[trio.SocketStream] | Listener[PacketConn]: ...
+async def listen(network: Literal["unixpacket"], address: str) -> UnixPacketListener: ...
+@overload
+async def listen(network: str, address: str) -> AnyListener: ...
 
 
-async def listen(network: str, address: str) -> Listener[trio.SocketStream] | Listener[PacketConn]:
+async def listen(network: str, address: str) -> AnyListener:
     """Listen on *address* with a default :class:`ListenConfig` (Go's ``Listen``).
 
     See :meth:`ListenConfig.listen`.

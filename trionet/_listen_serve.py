@@ -12,6 +12,7 @@ from typing import Any, Generic, Literal, NoReturn, TypeVar, final, overload
 
 import trio
 
+from ._address import TCPAddr, UnixAddr
 from ._listen import DEFAULT_LISTEN_CONFIG, ListenConfig, StreamListenNetwork
 from ._listener import Listener
 from ._packetconn import PacketConn
@@ -41,7 +42,7 @@ async def serve(
     *,
     config: ListenConfig | None = None,
     handler_nursery: trio.Nursery | None = None,
-    task_status: trio.TaskStatus[Listener[trio.SocketStream]] = trio.TASK_STATUS_IGNORED,
+    task_status: trio.TaskStatus[Listener[trio.SocketStream, TCPAddr | UnixAddr]] = trio.TASK_STATUS_IGNORED,
 ) -> NoReturn: ...
 @overload
 async def serve(
@@ -51,7 +52,7 @@ async def serve(
     *,
     config: ListenConfig | None = None,
     handler_nursery: trio.Nursery | None = None,
-    task_status: trio.TaskStatus[Listener[PacketConn]] = trio.TASK_STATUS_IGNORED,
+    task_status: trio.TaskStatus[Listener[PacketConn, UnixAddr]] = trio.TASK_STATUS_IGNORED,
 ) -> NoReturn: ...
 @overload
 async def serve(

@@ -13,11 +13,11 @@ import errno as _errno
 import os
 import socket as _stdlib_socket
 from collections.abc import Callable
-from typing import Final, Generic, TypeVar, final
+from typing import Final, Generic, TypeVar, cast, final
 
 import trio
 
-from ._address import addr_from_sockaddr
+from ._address import TCPAddr, UnixAddr, addr_from_sockaddr
 from ._errors import ClosedError, OpError, SyscallError
 from ._network import Network
 from ._sockopt import apply_keepalive
@@ -25,6 +25,9 @@ from ._sockopt import apply_keepalive
 __all__ = ["Listener", "has_keepalive"]
 
 _T_co = TypeVar("_T_co", bound=trio.abc.AsyncResource, covariant=True)
+# The bound address type: TCPAddr for tcp*, UnixAddr for unix*. ListenConfig.listen's overloads
+# pick it from the Literal network name, so `listener.addr.port` type-checks for a TCP listener.
+_A_co = TypeVar("_A_co", bound="TCPAddr | UnixAddr", covariant=True)
 
 # trio's SocketListener.accept retries these silently (trio/_highlevel_socket.py, with its
 # review of Twisted, Tornado, libuv and asyncio); Go retries ECONNABORTED. Everything else —
@@ -62,7 +65,7 @@ def has_keepalive(
 
 
 @final
-class Listener(trio.abc.Listener[_T_co], Generic[_T_co]):
+class Listener(trio.abc.Listener[_T_co], Generic[_T_co, _A_co]):
     """A listening socket (Go's ``net.Listener``), as a :class:`trio.abc.Listener`.
 
     Made by :meth:`ListenConfig.listen` / :func:`listen`. Works with
@@ -79,10 +82,14 @@ class Listener(trio.abc.Listener[_T_co], Generic[_T_co]):
     connection``. After either, :meth:`accept` raises :class:`trio.ClosedResourceError`.
     Already accepted connections stay open.
 
+    Type parameters: the accepted connection type and the address type —
+    ``Listener[trio.SocketStream, TCPAddr]`` for ``tcp*``, ``Listener[trio.SocketStream,
+    UnixAddr]`` for ``unix``, ``Listener[PacketConn, UnixAddr]`` for ``unixpacket``
+    (:func:`listen` picks them from a literal network name). Unparameterised ``Listener`` works
+    at run time (``isinstance``).
+
     Attributes:
         socket: the listening :class:`trio.socket.SocketType`.
-        addr: the bound address, a :class:`TCPAddr` (with the port chosen for ``:0``) or a
-            :class:`UnixAddr`.
         network: the network name given to ``listen``.
         unlink_on_close: for a unix listener, remove its socket file on the first close (Go's
             ``SetUnlinkOnClose``). True for listeners from ``listen``, except for abstract
@@ -105,7 +112,15 @@ class Listener(trio.abc.Listener[_T_co], Generic[_T_co]):
         self._unlink_path = unlink_path
         self._closed = False
         self.unlink_on_close = unlink_path is not None
-        self.addr = addr_from_sockaddr(net, socket.family, socket.getsockname())
+        # The caller (ListenConfig.listen) picks _A_co from the network, and a tcp* socket's
+        # name is always a TCPAddr, a unix* socket's a UnixAddr (addr_from_sockaddr by family).
+        self._addr = cast("_A_co", addr_from_sockaddr(net, socket.family, socket.getsockname()))
+
+    @property
+    def addr(self) -> _A_co:
+        """The bound address: a :class:`TCPAddr` (with the port chosen for ``:0``) for ``tcp*``,
+        a :class:`UnixAddr` for ``unix*`` (never None)."""
+        return self._addr
 
     def __repr__(self) -> str:
         return f"<trionet.Listener {self.network} {self.addr}{' closed' if self._closed else ''}>"

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import errno as _errno
 import socket as _stdlib_socket
-from typing import Final, NoReturn, final
+from typing import Final, NoReturn, cast, final
 
 import trio
 
-from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, addr_from_sockaddr, sockaddr_for
+from ._address import Addr, IPAddr, PacketAddr, TCPAddr, UDPAddr, UnixAddr, addr_from_sockaddr, sockaddr_for
 from ._errors import AddrError, OpError, SyscallError, WriteToConnectedError, errno_error
 from ._network import parse_network
 
@@ -85,13 +85,15 @@ class PacketConn(trio.abc.AsyncResource):
     __slots__ = ("_closed", "_local", "_net", "_remote", "network", "socket")
 
     def __init__(
-        self, socket: trio.socket.SocketType, network: str, *, remote_addr: Addr | None = None
+        self, socket: trio.socket.SocketType, network: str, *, remote_addr: PacketAddr | None = None
     ) -> None:
         self.socket = socket
         self.network = network
         self._net = parse_network(network)
         self._closed = False
-        self._local: Addr | None = None
+        # Read now, so it is never None: a PacketConn always wraps a live socket, whose
+        # getsockname only fails once it is closed (an unbound unix end is UnixAddr("")).
+        self._local = self._addr(socket.getsockname())
         self._remote = remote_addr
         if remote_addr is None:
             try:
@@ -103,25 +105,23 @@ class PacketConn(trio.abc.AsyncResource):
         state = "closed" if self._closed else f"local={self.local_addr!s}, remote={self._remote!s}"
         return f"<trionet.PacketConn {self.network} {state}>"
 
-    def _addr(self, sockaddr: object) -> Addr:
-        return addr_from_sockaddr(self._net, self.socket.family, sockaddr)
+    def _addr(self, sockaddr: object) -> PacketAddr:
+        # A PacketConn's network is never tcp*, so its addresses are never a TCPAddr.
+        return cast("PacketAddr", addr_from_sockaddr(self._net, self.socket.family, sockaddr))
 
     @property
-    def local_addr(self) -> Addr | None:
-        """The local address (:class:`UDPAddr`, :class:`IPAddr` or :class:`UnixAddr`).
+    def local_addr(self) -> PacketAddr:
+        """The local address (:class:`UDPAddr`, :class:`IPAddr` or :class:`UnixAddr`), never None.
 
-        An unbound unix socket has ``UnixAddr("")``. After :meth:`aclose` it still reports the
-        address the socket had; None only if the kernel would not tell.
+        Read from the kernel when the :class:`PacketConn` is made, so after :meth:`aclose` it
+        still reports the address the socket had. An unbound (unnamed) unix end, such as a
+        dialled ``unixgram`` socket without a local address, has ``UnixAddr("")``, which
+        error messages leave out, as Go does.
         """
-        if self._local is None and not self._closed:
-            try:
-                self._local = self._addr(self.socket.getsockname())
-            except OSError:
-                return None
         return self._local
 
     @property
-    def remote_addr(self) -> Addr | None:
+    def remote_addr(self) -> PacketAddr | None:
         """The connected peer's address, or None when the socket is not connected."""
         return self._remote
 
@@ -172,7 +172,7 @@ class PacketConn(trio.abc.AsyncResource):
         except OSError as exc:
             self._raise("read", "read", self._remote, exc)
 
-    async def send_to(self, data: bytes | bytearray | memoryview, addr: Addr) -> int:
+    async def send_to(self, data: bytes | bytearray | memoryview, addr: PacketAddr) -> int:
         """Send one message to *addr* (Go's ``WriteTo``); returns the bytes sent.
 
         *addr* is a :class:`UDPAddr`, :class:`IPAddr` or :class:`UnixAddr` matching the network.
@@ -207,7 +207,7 @@ class PacketConn(trio.abc.AsyncResource):
         # Go: WriteTo with another address type is EINVAL.
         raise self._fail("write", addr, errno_error(_errno.EINVAL))
 
-    async def receive_from(self, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, Addr]:
+    async def receive_from(self, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, PacketAddr]:
         """Receive one message and its sender (Go's ``ReadFrom``): ``(data, addr)``.
 
         *addr* is a :class:`UDPAddr`, :class:`IPAddr` or :class:`UnixAddr` (``UnixAddr("")`` for
@@ -231,7 +231,6 @@ class PacketConn(trio.abc.AsyncResource):
     async def aclose(self) -> None:
         """Close the socket. Idempotent, and always a checkpoint (Trio's ``aclose`` contract)."""
         if not self._closed:
-            self.local_addr  # noqa: B018 - remember it for error messages after the close
             self._closed = True
             self.socket.close()
         await trio.lowlevel.checkpoint()

@@ -22,11 +22,12 @@ from typing import Final, Literal, cast, final
 
 import trio
 
-from ._address import split_host_port
+from ._address import TCPAddr, UnixAddr, split_host_port
 from ._dial import Dialer as _NetDialer
 from ._errors import AddrError
 from ._handshake import dial_tls
 from ._listen import listen as _listen
+from ._listener import Listener
 
 __all__ = ["Dialer", "dial", "listen"]
 
@@ -141,5 +142,8 @@ async def listen(network: str, address: str, config: ssl.SSLContext) -> trio.SSL
             "config is a client context (PROTOCOL_TLS_CLIENT); a listener needs a server context"
         )
     _check_network(network)
-    listener = await _listen(cast(TLSNetwork, network), address)
+    # _check_network admitted only the stream networks, whose listeners accept SocketStreams.
+    listener = cast(
+        "Listener[trio.SocketStream, TCPAddr | UnixAddr]", await _listen(cast(TLSNetwork, network), address)
+    )
     return trio.SSLListener(listener, config, https_compatible=False)
