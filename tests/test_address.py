@@ -7,7 +7,8 @@ import ipaddress
 import pytest
 
 from trionet import AddrError, DNSError, IPAddr, TCPAddr, UDPAddr, UnixAddr, join_host_port, split_host_port
-from trionet._address import lookup_port_static, parse_ip, parse_port, sockaddr_for
+from trionet._address import lookup_port_static, parse_ip, parse_port
+from trionet._sockaddr import sockaddr_for
 
 # ip_test.go TestSplitHostPort: (hostport, host, port)
 SPLIT_OK = [

@@ -18,8 +18,8 @@ import trio
 
 import trionet
 from trionet import Dialer, DNSError, KeepAliveConfig, OpError, TCPAddr, UDPAddr, UnixAddr, parse_network
-from trionet._address import SockAddr
 from trionet._attempt import SysDialer, is_self_connected
+from trionet._sockaddr import SockAddr
 from trionet._sockopt import IPPROTO_MPTCP, AnySocket, using_mptcp
 from trionet.testing import blackhole_listener
 

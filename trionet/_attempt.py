@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import trio
 
-from ._address import Addr, SockAddr, TCPAddr, UDPAddr, UnixAddr, sockaddr_of
+from ._address import Addr, TCPAddr, UDPAddr, UnixAddr
 from ._addrlist import is_ipv4_addr
 from ._errors import OpError, SyscallError, io_timeout
 from ._network import Network
 from ._sock import ControlError, dial_socket, favorite_family
+from ._sockaddr import SockAddr, sockaddr_of
 from ._sockopt import IPPROTO_MPTCP, AnySocket, apply_keepalive, keepalive_plan, mptcp_available
 from .trace import AttemptDone, AttemptStart, Role, Tracer
 

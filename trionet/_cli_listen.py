@@ -10,11 +10,12 @@ from typing import Final
 
 import trio
 
-from ._address import Addr, addr_from_sockaddr
+from ._address import Addr
 from ._cli_common import UsageError, fail, write_stdout
 from ._listen import ListenConfig
 from ._network import parse_network
 from ._packetconn import PacketConn
+from ._sockaddr import addr_from_sockaddr
 
 __all__ = ["listen_command"]
 

@@ -41,7 +41,6 @@ from ._address import (
     UDPAddr,
     UnixAddr,
     check_address_args,
-    sockaddr_of,
     split_host_port,
 )
 from ._addrlist import addr_list_now, is_ipv4_addr, lookup_addr_list, parse_local_addr, partition
@@ -55,6 +54,7 @@ from ._resolver import Resolver, default_resolver
 from ._rfc8305 import HappyEyeballs
 from ._rfc8305_dial import dial_rfc8305
 from ._sock import favorite_family
+from ._sockaddr import sockaddr_of
 from ._sockopt import KeepAliveConfig, check_keep_alive, mptcp_default
 
 if sys.version_info < (3, 11):  # pragma: no cover

@@ -17,9 +17,10 @@ from typing import Final, Generic, TypeVar, cast, final
 
 import trio
 
-from ._address import TCPAddr, UnixAddr, addr_from_sockaddr
+from ._address import TCPAddr, UnixAddr
 from ._errors import ClosedError, OpError, SyscallError
 from ._network import Network
+from ._sockaddr import addr_from_sockaddr
 from ._sockopt import apply_keepalive
 
 __all__ = ["Listener", "has_keepalive"]

@@ -16,9 +16,10 @@ from typing import Final, NoReturn, cast, final
 
 import trio
 
-from ._address import Addr, IPAddr, PacketAddr, TCPAddr, UDPAddr, UnixAddr, addr_from_sockaddr, sockaddr_for
+from ._address import Addr, IPAddr, PacketAddr, TCPAddr, UDPAddr, UnixAddr
 from ._errors import AddrError, OpError, SyscallError, WriteToConnectedError, errno_error
 from ._network import parse_network
+from ._sockaddr import addr_from_sockaddr, sockaddr_for
 
 __all__ = ["PacketConn"]
 

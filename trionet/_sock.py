@@ -33,10 +33,11 @@ from typing import Final
 
 import trio
 
-from ._address import Addr, TCPAddr, UDPAddr, UnixAddr, is_wildcard, sockaddr_for
+from ._address import Addr, TCPAddr, UDPAddr, UnixAddr, is_wildcard
 from ._addrlist import ip_of, is_ipv4_addr
 from ._errors import AddrError, SyscallError
 from ._network import Control, Network, ctrl_network
+from ._sockaddr import sockaddr_for
 from ._sockopt import AnySocket, KeepAlivePlan, apply_keepalive, set_default_sockopts
 
 __all__ = [

@@ -29,7 +29,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from .._address import IP, IPAddr, parse_ip, sockaddr_for
+from .._address import IP, IPAddr, parse_ip
+from .._sockaddr import sockaddr_for
 
 __all__ = [
     "MAX_table_of_process",

@@ -27,18 +27,10 @@ from typing import Final, Protocol, TypeVar
 
 import trio
 
-from .._address import (
-    TCPAddr,
-    UDPAddr,
-    ip_text,
-    join_host_port,
-    parse_ip,
-    parse_port,
-    sockaddr_for,
-    split_host_port,
-)
+from .._address import TCPAddr, UDPAddr, ip_text, join_host_port, parse_ip, parse_port, split_host_port
 from .._errors import AddrError, OpError, SyscallError
 from .._sock import stdlib_socket_of
+from .._sockaddr import sockaddr_for
 from ._codec import ExchangeError
 
 __all__ = ["Exchange", "Server", "SocketExchange", "parse_server"]
