@@ -119,8 +119,11 @@ class Listener(trio.abc.Listener[_T_co], Generic[_T_co, _A_co]):
 
     @property
     def addr(self) -> _A_co:
-        """The bound address: a :class:`TCPAddr` (with the port chosen for ``:0``) for ``tcp*``,
-        a :class:`UnixAddr` for ``unix*`` (never None)."""
+        """The bound address, never None.
+
+        A :class:`TCPAddr` (with the port chosen for ``:0``) for ``tcp*``, a :class:`UnixAddr`
+        for ``unix*``.
+        """
         return self._addr
 
     def __repr__(self) -> str:
