@@ -17,7 +17,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -193,18 +192,6 @@ def serve(handle: Callable[[str, int, float], dict[str, Any]]) -> None:
             continue
         host, port, timeout = parts[0], int(parts[1]), float(parts[2])
         print(json.dumps(handle(host, port, timeout)), flush=True)
-
-
-def timed(fn: Callable[[], str]) -> dict[str, Any]:
-    """Run one dial, timing it; errors are reported as text, never raised."""
-    start = time.monotonic()
-    try:
-        remote = fn()
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        return {"ok": False, "elapsed": time.monotonic() - start, "remote": None, "error": _describe(exc)}
-    return {"ok": True, "elapsed": time.monotonic() - start, "remote": remote, "error": None}
 
 
 def _describe(exc: BaseException) -> str:
