@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import machine_line, render_table
 
 from tests.netlab.cases import Session, all_cases, quick_cases, summarize
-from tests.netlab.clients import CLIENTS, by_name
+from tests.netlab.clients import CLIENTS, RFC8305_CLIENTS, by_name
 from tests.netlab.lab import Lab, missing_requirements, remove_stale
-from tests.netlab.report import details, matrix, overshoot_table, svg_chart
+from tests.netlab.report import details, feature_table, matrix, overshoot_table, svg_chart
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         print("unavailable: the lab needs " + ", ".join(missing))
         return 1
     reps = args.reps or (3 if args.quick else 5)
-    clients = by_name(args.clients.split(",")) if args.clients else CLIENTS
+    clients = by_name(args.clients.split(",")) if args.clients else [*CLIENTS, *RFC8305_CLIENTS]
     cases = quick_cases() if args.quick else all_cases()
     if args.cases:
         cases = [c for c in cases if args.cases in c.key]
@@ -79,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     print(render_table(*details(summaries), markdown=args.markdown), "\n")
     print("Fallback overshoot (CAD cases where the fallback had to fire; first IPv4 SYN after the")
     print("first IPv6 SYN, minus the client's nominal delay):\n")
-    print(render_table(*overshoot_table(dials, names), markdown=args.markdown))
+    print(render_table(*overshoot_table(dials, names), markdown=args.markdown), "\n")
+    print("Happy Eyeballs features, as measured (docs/broken-networks.rst says how to read them):\n")
+    print(render_table(*feature_table(dials, names), markdown=args.markdown))
     if args.svg:
         args.svg.write_text(svg_chart(summaries, names, "Time to connect vs. IPv6 SYN delay (lab)"))
         print(f"\nchart written to {args.svg}")

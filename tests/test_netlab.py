@@ -228,7 +228,7 @@ def _is_tie(case: Case) -> bool:
 
 @pytest.mark.parametrize("case", all_cases(), ids=lambda c: c.key.replace(" ", "_"))
 def test_trionet_default_matches_go(parity: Session, case: Case) -> None:
-    slow = case.group in ("same-family", "dead") or None in case.dns_delays.values()
+    slow = case.group in ("same-family", "dead") or None in case.dns_delays.values() or "all" in case.label
     dials = parity.run_case(case, REPS_SLOW if slow else REPS)
     by_client = {s.client: s for s in summarize(dials)}
     ours, go = by_client["trionet"], by_client["go"]
@@ -252,5 +252,5 @@ def test_trionet_default_matches_go(parity: Session, case: Case) -> None:
 
 
 def test_parity_cases_are_the_benchmarks() -> None:
-    assert len(all_cases()) == 14 + 3 + 6 + 2 + 3 + 2 + 2
+    assert len(all_cases()) == 14 + 3 + 6 + 2 + 3 + 1 + 2 + 2 + 1
     assert TIMEOUT == 5.0

@@ -63,6 +63,9 @@ def all_cases() -> list[Case]:
         Case("interlace", f"3+3, first {k} IPv6 blackholed", ("drop",) * k + ("ok",) * (3 - k), ("ok",) * 3)
         for k in (1, 2, 3)
     ]
+    # Every address dead: how each client walks all six (interlaced or family by family) and
+    # how it spaces the attempts, until the 5 s timeout.
+    cases.append(Case("interlace", "3+3, all blackholed", ("drop",) * 3, ("drop",) * 3))
     cases += [
         Case("same-family", "2 IPv4, first blackholed", (), ("drop", "ok")),
         Case("same-family", "2 IPv6, first blackholed", ("drop", "ok"), ()),
@@ -71,6 +74,19 @@ def all_cases() -> list[Case]:
         Case("dead", "both blackholed", ("drop",), ("drop",)),
         Case("dead", "both refused", ("reset",), ("reset",)),
     ]
+    # HEv3 draft: A and AAAA answered 300 ms late, the HTTPS record at once with address hints
+    # (``{v4}``/``{v6}`` become the case's addresses) -- a client that asks for HTTPS records and
+    # uses the hints connects before A/AAAA arrive.
+    cases.append(
+        Case(
+            "HTTPS",
+            "A/AAAA +300 ms, HTTPS hints at once",
+            ("ok",),
+            ("ok",),
+            {"A": 0.3, "AAAA": 0.3},
+            https=('1 . alpn="h2" ipv4hint={v4} ipv6hint={v6}',),
+        )
+    )
     return cases
 
 
@@ -85,6 +101,7 @@ QUICK = {
     "interlace: 3+3, first 2 IPv6 blackholed",
     "same-family: 2 IPv4, first blackholed",
     "dead: both refused",
+    "HTTPS: A/AAAA +300 ms, HTTPS hints at once",
 }
 
 
@@ -107,6 +124,7 @@ class Dial:
     retransmits: int
     a_answer: float | None  # seconds from the first SYN back to the first A answer (negative)
     first_syn_after_a: float | None  # seconds from the first A answer to the first SYN
+    qtypes: tuple[str, ...] = ()  # the DNS record types the client asked for, in order
 
     @property
     def family(self) -> str:
@@ -156,7 +174,10 @@ class Session:
         labels.update({a: f"4{chr(97 + i)}" for i, a in enumerate(addrs.v4)})
         impair = dict(zip(addrs.v6, case.v6, strict=True)) | dict(zip(addrs.v4, case.v4, strict=True))
         dns_delays = {"A": 0.0, "AAAA": 0.0, "HTTPS": 0.0} | case.dns_delays
-        self.lab.configure(name, addrs, impair, dns_delays, https=case.https)
+        https = [
+            h.replace("{v4}", ",".join(addrs.v4)).replace("{v6}", ",".join(addrs.v6)) for h in case.https
+        ]
+        self.lab.configure(name, addrs, impair, dns_delays, https=https)
         names = list(self.runners)
         out: list[Dial] = []
         for rep in range(reps):
@@ -200,6 +221,7 @@ class Session:
             retransmits=retransmits,
             a_answer=None if a_first is None or first is None else a_first - first,
             first_syn_after_a=None if a_first is None or first is None else first - a_first,
+            qtypes=tuple(d["qtype"] for d in log["dns"] if t0 <= d["t_query"] <= t1),
         )
 
 

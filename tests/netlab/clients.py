@@ -74,6 +74,22 @@ async def _anyio(host: str, port: int, timeout: float) -> str:
         await stream.aclose()
 
 
+async def _trionet_rfc8305(host: str, port: int, timeout: float, **options: Any) -> str:
+    import trionet
+
+    strategy = trionet.HappyEyeballs(**options)  # type: ignore[attr-defined, unused-ignore]
+    dialer = trionet.Dialer(timeout=timeout, happy_eyeballs=strategy)  # type: ignore[call-arg, unused-ignore]
+    stream = await dialer.dial("tcp", f"{host}:{port}")
+    try:
+        return _peer(stream.socket.getpeername())
+    finally:
+        await stream.aclose()
+
+
+async def _trionet_rfc8305_https(host: str, port: int, timeout: float) -> str:
+    return await _trionet_rfc8305(host, port, timeout, https_records=True)
+
+
 @dataclass(frozen=True)
 class PyDialer:
     """A Python client: its coroutine and the event loop it runs under."""
@@ -91,6 +107,12 @@ PY_DIALERS: dict[str, PyDialer] = {
         _asyncio, "asyncio", "asyncio.open_connection(happy_eyeballs_delay=0.25, interleave=1)"
     ),
     "anyio": PyDialer(_anyio, "trio", "anyio.connect_tcp on the trio backend (happy_eyeballs_delay=0.25)"),
+    "trionet-rfc8305": PyDialer(
+        _trionet_rfc8305, "trio", "trionet.Dialer(happy_eyeballs=trionet.HappyEyeballs()) (RFC 8305)"
+    ),
+    "trionet-rfc8305-https": PyDialer(
+        _trionet_rfc8305_https, "trio", "trionet.Dialer(happy_eyeballs=HappyEyeballs(https_records=True))"
+    ),
 }
 
 
@@ -103,10 +125,19 @@ class Client:
     argv: Callable[[], Sequence[str] | str]  # a str is "unavailable: why"
 
 
-def _py(name: str) -> Client:
-    return Client(
-        name, PY_DIALERS[name].description, lambda: [sys.executable, "-m", "tests.netlab._pyclient", name]
-    )
+def _has_happy_eyeballs() -> bool:
+    import trionet
+
+    return hasattr(trionet, "HappyEyeballs")
+
+
+def _py(name: str, needs_rfc8305: bool = False) -> Client:
+    def argv() -> Sequence[str] | str:
+        if needs_rfc8305 and not _has_happy_eyeballs():
+            return "unavailable: this trionet has no HappyEyeballs"
+        return [sys.executable, "-m", "tests.netlab._pyclient", name]
+
+    return Client(name, PY_DIALERS[name].description, argv)
 
 
 def _go_argv() -> Sequence[str] | str:
@@ -141,9 +172,12 @@ CLIENTS: list[Client] = [
     Client("curl", "curl --connect-timeout T (default --happy-eyeballs-timeout-ms, 200)", _curl_argv),
 ]
 
+#: The opt-in RFC 8305 strategy (issue 13), measured beside the others once trionet has it.
+RFC8305_CLIENTS: list[Client] = [_py("trionet-rfc8305", True), _py("trionet-rfc8305-https", True)]
+
 
 def by_name(names: Sequence[str]) -> list[Client]:
-    known = {c.name: c for c in CLIENTS}
+    known = {c.name: c for c in [*CLIENTS, *RFC8305_CLIENTS]}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ValueError(f"unknown client(s) {unknown}; known: {sorted(known)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Sequence
 from html import escape
@@ -170,3 +171,97 @@ def svg_chart(summaries: Sequence[Summary], clients: Sequence[str], title: str) 
         parts.append(f'<text x="{left + pw + 40}" y="{ly + 4}">{escape(c)}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+FEATURES = [
+    "CAD value",
+    "resolution delay",
+    "interlacing",
+    "same-family stagger",
+    "dynamic CAD",
+    "HTTPS records",
+]
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return statistics.median(kept) if kept else None
+
+
+def features(dials: Sequence[Dial], client: str) -> dict[str, str]:
+    """Each Happy Eyeballs feature of *client*, as the lab measured it (see the docs page for
+    how each cell is read)."""
+    mine = [d for d in dials if d.client == client]
+
+    def case(key: str) -> list[Dial]:
+        return [d for d in mine if d.case.key == key]
+
+    out: dict[str, str] = {}
+    # CAD: first IPv4 SYN after the first IPv6 SYN, where IPv6 could not win first.
+    fired = [d for d in mine if d.case.group == "CAD" and d.case.v6[0] in ("drop", "delay:1.0", "delay:0.5")]
+    cad = _median([d.gap("6", "4") for d in fired])
+    out["CAD value"] = "-" if cad is None else f"{cad * 1000:.0f} ms"
+    # RD: AAAA 500 ms after A -- does the first SYN wait for AAAA?
+    rd = case("RD: AAAA +500 ms after A")
+    after_a = _median([d.first_syn_after_a for d in rd])
+    fam = _mode_text([d.family for d in rd])
+    if after_a is None:
+        out["resolution delay"] = "-"
+    elif after_a < 0.4:
+        out["resolution delay"] = f"yes: first SYN {after_a * 1000:.0f} ms after A ({fam})"
+    else:
+        out["resolution delay"] = f"no: waits for AAAA, first SYN {after_a * 1000:.0f} ms after A"
+    # Interlacing: all six addresses dead, the SYN order.
+    walk = case("interlace: 3+3, all blackholed")
+    order = _mode_text([d.order for d in walk])
+    fams = [lab[0] for lab in order.split()] if walk else []
+    alternates = len(fams) >= 4 and all(a != b for a, b in itertools.pairwise(fams))
+    out["interlacing"] = "-" if not walk else f"{'yes' if alternates else 'no'}: {order}"
+    # Same-family stagger: two IPv4, the first dead.
+    same = case("same-family: 2 IPv4, first blackholed")
+    gap = _median([d.gap("4a", "4b") for d in same])
+    out["same-family stagger"] = "-" if gap is None else f"{gap * 1000:.0f} ms"
+    # Dynamic CAD: does the fallback gap change from one CAD case to another?
+    gaps = [
+        g
+        for g in (
+            _median([d.gap("6", "4") for d in mine if d.case.key == key])
+            for key in sorted({d.case.key for d in fired})
+        )
+        if g is not None
+    ]
+    if len(gaps) >= 2:
+        spread = max(gaps) - min(gaps)
+        out["dynamic CAD"] = (
+            f"not seen ({min(gaps) * 1000:.0f}-{max(gaps) * 1000:.0f} ms)"
+            if spread < 0.01
+            else f"varies {min(gaps) * 1000:.0f}-{max(gaps) * 1000:.0f} ms"
+        )
+    else:
+        out["dynamic CAD"] = "-"
+    # HTTPS records: asked for type 65? connected before A/AAAA (300 ms) arrived?
+    https = case("HTTPS: A/AAAA +300 ms, HTTPS hints at once")
+    if https:
+        asked = any("HTTPS" in d.qtypes for d in https)
+        t = statistics.median(d.elapsed for d in https)
+        used = t < 0.29
+        out["HTTPS records"] = (
+            f"{'asks' if asked else 'not asked'}; {'hints used' if used else 'hints not used'}: {t * 1000:.0f} ms"
+        )
+    else:
+        out["HTTPS records"] = "-"
+    return out
+
+
+def _mode_text(values: Sequence[str]) -> str:
+    if not values:
+        return "-"
+    return max(values, key=values.count)
+
+
+def feature_table(dials: Sequence[Dial], clients: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    rows = []
+    for c in clients:
+        f = features(dials, c)
+        rows.append([c, *(f[name] for name in FEATURES)])
+    return ["client", *FEATURES], rows
