@@ -20,6 +20,7 @@ timeouts).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
@@ -31,13 +32,14 @@ from _common import machine_line, render_table
 from tests.netlab.cases import Session, all_cases, quick_cases, summarize
 from tests.netlab.clients import CLIENTS, RFC8305_CLIENTS, by_name
 from tests.netlab.lab import Lab, missing_requirements, remove_stale
-from tests.netlab.report import details, feature_table, matrix, overshoot_table, svg_chart
+from tests.netlab.report import details, feature_table, matrix, overshoot_table, rst_table, svg_chart
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a few cases of each kind, 3 repetitions")
     parser.add_argument("--markdown", action="store_true", help="print tables as Markdown")
+    parser.add_argument("--rst", action="store_true", help="print tables as reStructuredText (for the docs)")
     parser.add_argument("--reps", type=int, help="repetitions per client and case (default 5; --quick 3)")
     parser.add_argument("--svg", type=Path, help="write the chart here (default: none)")
     parser.add_argument("--clients", help=f"comma-separated subset of {','.join(c.name for c in CLIENTS)}")
@@ -47,6 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    table = rst_table if args.rst else functools.partial(render_table, markdown=args.markdown)
+
     missing = missing_requirements()
     if missing:
         print("unavailable: the lab needs " + ", ".join(missing))
@@ -74,14 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(header, "", sep="\n")
     print("Time to connect, median ms, and the family that won:\n")
-    print(render_table(*matrix(summaries, names), markdown=args.markdown), "\n")
+    print(table(*matrix(summaries, names)), "\n")
     print("Every client and case: winner, median and range, SYN order seen by the lab's delayer:\n")
-    print(render_table(*details(summaries), markdown=args.markdown), "\n")
+    print(table(*details(summaries)), "\n")
     print("Fallback overshoot (CAD cases where the fallback had to fire; first IPv4 SYN after the")
     print("first IPv6 SYN, minus the client's nominal delay):\n")
-    print(render_table(*overshoot_table(dials, names), markdown=args.markdown), "\n")
+    print(table(*overshoot_table(dials, names)), "\n")
     print("Happy Eyeballs features, as measured (docs/broken-networks.rst says how to read them):\n")
-    print(render_table(*feature_table(dials, names), markdown=args.markdown))
+    print(table(*feature_table(dials, names)))
     if args.svg:
         args.svg.write_text(svg_chart(summaries, names, "Time to connect vs. IPv6 SYN delay (lab)"))
         print(f"\nchart written to {args.svg}")

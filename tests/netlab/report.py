@@ -23,6 +23,18 @@ NOMINAL_DELAY = {
 _FAMILY = {"IPv6": "v6", "IPv4": "v4", "error": "err"}
 
 
+def rst_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A reStructuredText simple table (for docs/broken-networks.rst and docs/benchmarks.rst)."""
+    cells = [[c or "-" for c in headers], *[[c or "-" for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    rule = "  ".join("=" * w for w in widths)
+
+    def fmt(r: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+
+    return "\n".join([rule, fmt(cells[0]), rule, *(fmt(r) for r in cells[1:]), rule])
+
+
 def ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.1f}"
 
