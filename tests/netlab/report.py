@@ -228,7 +228,21 @@ def features(dials: Sequence[Dial], client: str) -> dict[str, str]:
     order = _mode_text([d.order for d in walk])
     fams = [lab[0] for lab in order.split()] if walk else []
     alternates = len(fams) >= 4 and all(a != b for a, b in itertools.pairwise(fams))
-    out["interlacing"] = "-" if not walk else f"{'yes' if alternates else 'no'}: {order}"
+    # RFC 8305 interlacing is one list, attempts staggered by the attempt delay. Two serial
+    # walks (Go's, trionet's default) also alternate families once the first attempts time
+    # out, but only seconds apart: that is not interlacing.
+    times = walk[len(walk) // 2].syns if walk else []
+    staggered = all(b[0] - a[0] < 1.0 for a, b in itertools.pairwise(times))
+    if not walk:
+        out["interlacing"] = "-"
+    elif alternates and staggered:
+        out["interlacing"] = f"yes: {order}"
+    elif alternates:
+        out["interlacing"] = f"no (two serial walks): {order} at " + " ".join(
+            f"{t * 1000:.0f}" for t, _ in times
+        )
+    else:
+        out["interlacing"] = f"no: {order}"
     # Same-family stagger: two IPv4, the first dead.
     same = case("same-family: 2 IPv4, first blackholed")
     gap = _median([d.gap("4a", "4b") for d in same])
