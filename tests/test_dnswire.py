@@ -31,6 +31,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+import dns.version
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 from hypothesis.control import currently_in_test_context
@@ -68,12 +69,24 @@ def check(data: bytes) -> str:
     return outcome
 
 
+# dnspython 2.9 (Python 3.11+) stops after 16 compression-pointer hops, as the lean codec does;
+# 2.8 (the newest on Python 3.10) follows a chain of any length. On 2.8 that one refusal is the
+# codec's own rule, not a disagreement.
+_REFERENCE_FOLLOWS_ANY_CHAIN = tuple(int(p) for p in dns.version.version.split(".")[:2]) < (2, 9)
+
+
+def _chain_limit_only(exc: wire.WireError) -> bool:
+    return _REFERENCE_FOLLOWS_ANY_CHAIN and "pointer chain too long" in str(exc)
+
+
 def _check(data: bytes) -> str:
     head_ref = reference_head(data)
     try:
         head = wire.decode_head(data)
-    except wire.WireError:
-        assert head_ref is None, f"lean refused a question dnspython reads: {data!r}"
+    except wire.WireError as exc:
+        assert head_ref is None or _chain_limit_only(exc), (
+            f"lean refused a question dnspython reads: {data!r}"
+        )
     except wire.Unsupported:
         pass
     else:
@@ -84,8 +97,8 @@ def _check(data: bytes) -> str:
     ref = reference(data)
     try:
         got = wire.decode(data)
-    except wire.WireError:
-        assert ref is None, f"lean refused a message dnspython accepts: {data!r}"
+    except wire.WireError as exc:
+        assert ref is None or _chain_limit_only(exc), f"lean refused a message dnspython accepts: {data!r}"
         return "rejected"
     except wire.Unsupported:
         return "unsupported"

@@ -25,7 +25,9 @@ PUBLIC = sorted(trionet.__all__)
 DEFINITIONS = [
     name
     for name in PUBLIC
-    if inspect.isclass(obj := getattr(trionet, name))
+    # isinstance(..., types.GenericAlias): on Python 3.10 inspect.isclass() is true for a
+    # parametrised alias such as trionet.Control (Callable[...]); an alias is not a definition.
+    if (inspect.isclass(obj := getattr(trionet, name)) and not isinstance(obj, types.GenericAlias))
     or inspect.isfunction(obj)
     or isinstance(obj, types.ModuleType)
 ]
