@@ -15,8 +15,6 @@ import ipaddress
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-import trio
-
 from ._address import (
     IP,
     MAX_ADDRESS_LENGTH,
@@ -51,7 +49,6 @@ __all__ = [
     "lookup_addr_list",
     "parse_local_addr",
     "partition",
-    "resolve_addr_list",
 ]
 
 _IPV4_WILDCARD = ipaddress.IPv4Address("0.0.0.0")
@@ -179,29 +176,6 @@ async def _internet_addr_list(resolver: HostResolver, net: Network, address: str
     return _filter_family(net.afnet, kind, host, ips, port)
 
 
-async def resolve_addr_list(
-    resolver: HostResolver,
-    op: str,
-    net: Network,
-    address: str,
-    hint: Addr | None,
-) -> tuple[Addr, ...]:
-    """Go's ``resolveAddrList``: the addresses for *op* (``"dial"`` or ``"listen"``).
-
-    For a dial, *hint* is the dialer's local address: it must be of the network's address type
-    (``mismatched local address type``) and, unless it is a wildcard, it keeps only addresses of
-    its own family (``no suitable address found``). A listen ignores *hint*.
-
-    Raises:
-        AddrError, DNSError, OSError: ``missing address`` for an empty dial address.
-    """
-    addrs = addr_list_now(op, net, address, hint)
-    if addrs is not None:
-        await trio.lowlevel.checkpoint()  # no I/O needed, but an async call is a checkpoint
-        return addrs
-    return await lookup_addr_list(resolver, op, net, address, hint)
-
-
 async def lookup_addr_list(
     resolver: HostResolver,
     op: str,
@@ -209,8 +183,8 @@ async def lookup_addr_list(
     address: str,
     hint: Addr | None,
 ) -> tuple[Addr, ...]:
-    """The half of :func:`resolve_addr_list` that asks *resolver*, for a caller that already
-    knows :func:`addr_list_now` returned None (a host name, or a service-name port)."""
+    """The half of ``resolve_addr_list`` (in ``trionet._resolver``) that asks *resolver*, for a
+    caller that already knows :func:`addr_list_now` returned None (a host name, or a service-name port)."""
     addrs = await _internet_addr_list(resolver, net, address)
     if op != "dial" or hint is None:
         return addrs

@@ -28,12 +28,12 @@ from typing import Final, Literal, TypeAlias, final, overload
 import trio
 
 from ._address import Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr, check_address_args
-from ._addrlist import HostResolver, first, resolve_addr_list
+from ._addrlist import HostResolver, first
 from ._errors import AddrError, OpError, SyscallError, UnknownNetworkError
 from ._listener import Listener, has_keepalive
 from ._network import Control, Network, parse_network
 from ._packetconn import PacketConn
-from ._resolver import default_resolver
+from ._resolver import default_resolver, resolve_addr_list
 from ._sock import ControlError, favorite_family, listen_socket
 from ._sockopt import (
     IPPROTO_MPTCP,

@@ -28,6 +28,7 @@ names are parsed by the address and network layers below the resolver.
 
 from __future__ import annotations
 
+from ._addrs import resolve_addr_list as resolve_addr_list
 from ._codec import ExchangeError as ExchangeError
 from ._funcs import (
     lookup_addr as lookup_addr,
@@ -71,6 +72,7 @@ __all__ = [
     "lookup_port",
     "lookup_srv",
     "lookup_txt",
+    "resolve_addr_list",
     "resolve_ip_addr",
     "resolve_tcp_addr",
     "resolve_udp_addr",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import trio
 
 from .._address import IP, Addr, IPAddr, TCPAddr, UDPAddr, UnixAddr
-from .._addrlist import first, resolve_addr_list
+from .._addrlist import first
 from .._errors import UnknownNetworkError
 from .._network import parse_network
+from ._addrs import resolve_addr_list
 from ._records import MX, NS, SRV
 from ._resolver import Resolver, default_resolver
 

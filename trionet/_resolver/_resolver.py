@@ -22,9 +22,9 @@ import dns.reversename
 import trio
 
 from .._address import IP, IPAddr, lookup_port_static, parse_ip
-from .._addrlist import resolve_addr_list
 from .._errors import ERR_NO_SUCH_HOST, DNSError, UnknownNetworkError
 from .._network import parse_network
+from ._addrs import resolve_addr_list
 from ._client import Asker, lookup, lookup_ip_dns
 from ._codec import answer_rdatas
 from ._conf import NSSwitch, Order, env_prefers_libc, host_lookup_order
