@@ -8,6 +8,7 @@ PyPI package; when that fails, callers print "unavailable: <reason>" instead of 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import platform
@@ -107,19 +108,16 @@ while True:
 
 
 @contextmanager
-def accept_server(binary: Path | None) -> Iterator[int]:
-    """Run an accept-and-close server on 127.0.0.1 in another process; yields its port.
-
-    *binary* is the Go ``acceptsrv``; None runs the Python fallback. The server exits when its
-    stdin is closed, which this context manager does on the way out.
-    """
-    cmd = [str(binary)] if binary is not None else [sys.executable, "-c", _PY_ACCEPT_SERVER]
+def port_server(cmd: list[str], what: str) -> Iterator[int]:
+    """Run *cmd*, a server on 127.0.0.1 that prints its port on the first line of stdout and
+    exits when its stdin is closed (which this context manager does on the way out); yields
+    the port. *what* names the server in the error when it prints no port."""
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if not line.strip().isdigit():
-            raise RuntimeError(f"accept server did not print its port (got {line!r})")
+            raise RuntimeError(f"{what} did not print its port (got {line!r})")
         yield int(line)
     finally:
         if proc.stdin is not None:
@@ -129,6 +127,16 @@ def accept_server(binary: Path | None) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def accept_server(binary: Path | None) -> contextlib.AbstractContextManager[int]:
+    """Run an accept-and-close server on 127.0.0.1 in another process; yields its port.
+
+    *binary* is the Go ``acceptsrv``; None runs the Python fallback. The server exits when its
+    stdin is closed, which this context manager does on the way out.
+    """
+    cmd = [str(binary)] if binary is not None else [sys.executable, "-c", _PY_ACCEPT_SERVER]
+    return port_server(cmd, "accept server")
 
 
 def median(values: Sequence[float]) -> float:

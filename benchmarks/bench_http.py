@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +45,7 @@ import trionet
 import trionet.httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import build_go, machine_line, median, paired_ratio, render_table, rotated
+from _common import build_go, machine_line, median, paired_ratio, port_server, render_table, rotated
 
 #: Runs *n* sequential operations; returns (elapsed wall-clock ns, this process's CPU ns).
 Runner = Callable[[int], Awaitable[tuple[int, int]]]
@@ -78,26 +77,11 @@ while True:
 """
 
 
-@contextmanager
-def http_server(binary: Path | None) -> Iterator[int]:
+def http_server(binary: Path | None) -> contextlib.AbstractContextManager[int]:
     """Run the HTTP server on 127.0.0.1 in another process; yields its port. It exits when its
     stdin is closed, which this context manager does on the way out."""
     cmd = [str(binary)] if binary is not None else [sys.executable, "-c", _PY_HTTP_SERVER]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.strip().isdigit():
-            raise RuntimeError(f"HTTP server did not print its port (got {line!r})")
-        yield int(line)
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    return port_server(cmd, "HTTP server")
 
 
 @dataclass
