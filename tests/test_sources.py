@@ -137,3 +137,45 @@ def test_a_routing_change_is_seen_at_once() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+_FORGET_ON_FAILED_CONNECT = textwrap.dedent(
+    """
+    import errno, subprocess
+    import trio, trionet
+    from trionet import IPAddr
+    from trionet._resolver._sources import sources
+
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    table = sources()
+    table.lookup([IPAddr("10.77.0.1")])  # what an address sort remembers
+    assert len(table) == 1
+    try:
+        trio.run(trionet.dial, "tcp", "127.0.0.1:1")
+    except ConnectionRefusedError:
+        pass
+    assert len(table) == 1, "a refusal says nothing about routes"
+    try:
+        trio.run(trionet.dial, "tcp", "10.77.0.1:80")  # no route in this namespace: sends nothing
+    except OSError as exc:
+        assert exc.errno == errno.ENETUNREACH, exc
+    assert len(table) == 0, "a connect without a route forgets the remembered sources"
+    print("ok")
+    """
+)
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs root and unshare for a private network namespace",
+)
+def test_a_connect_without_a_route_forgets_the_sources() -> None:
+    done = subprocess.run(
+        ["unshare", "--net", sys.executable, "-c", _FORGET_ON_FAILED_CONNECT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

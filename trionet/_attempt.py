@@ -20,10 +20,14 @@ from ._address import Addr, TCPAddr, UDPAddr, UnixAddr
 from ._addrlist import is_ipv4_addr
 from ._errors import OpError, SyscallError, io_timeout
 from ._network import Network
+from ._resolver import forget_sources
 from ._sock import ControlError, dial_socket, favorite_family
 from ._sockaddr import SockAddr, sockaddr_of
 from ._sockopt import IPPROTO_MPTCP, AnySocket, apply_keepalive, keepalive_plan, mptcp_available
 from .trace import AttemptDone, AttemptStart, Role, Tracer
+
+#: connect() errors that say the routing changed under us (not a refusal or a timeout).
+_ROUTE_ERRNOS = frozenset({_errno.ENETUNREACH, _errno.EHOSTUNREACH, _errno.ENETDOWN, _errno.EADDRNOTAVAIL})
 
 if TYPE_CHECKING:
     from ._dial import Dialer
@@ -223,6 +227,10 @@ class SysDialer:
                     and tries_left
                 ):
                     continue  # (the socket layer closed it)
+                if exc.syscall == "connect" and exc.errno in _ROUTE_ERRNOS:
+                    # The route the resolver's address sort assumed (RFC 6724 source probes,
+                    # remembered for a second) is gone: the next lookup asks the kernel again.
+                    forget_sources()
                 raise self.op_error(addr, exc) from None
             except OSError as exc:  # an AddrError from bind
                 raise self.op_error(addr, exc) from None
