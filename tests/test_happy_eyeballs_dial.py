@@ -492,3 +492,44 @@ def test_dialer_checks_the_type() -> None:
         Dialer(happy_eyeballs=0.25)  # type: ignore[arg-type]
     d = dataclasses.replace(Dialer(), happy_eyeballs=HappyEyeballs(attempt_delay=0.1))
     assert d.happy_eyeballs == HappyEyeballs(attempt_delay=0.1)
+
+
+async def test_https_hints_follow_the_local_address_rule(autojump_clock: trio.testing.MockClock) -> None:
+    # A non-wildcard local IPv4 address keeps only IPv4 destinations (Go's filterAddrList):
+    # the record's IPv6 hint is dropped like an AAAA answer would be, never dialled.
+    net = FakeNet()
+    net.add_host("svc.test", [V6A, V4A], delay=0.2)
+    net.add_https("svc.test", ipv6hint=[V6B], ipv4hint=[V4B], delay=0.01)
+    d = Dialer(
+        resolver=net.resolver,
+        happy_eyeballs=HappyEyeballs(https_records=True),
+        local_addr="192.0.2.200:0",
+    )
+    with net.install():
+        stream = await d.dial("tcp", "svc.test:443")
+    assert net.connect_times == {V4B: 0.01}
+    assert stream.socket.getpeername()[:2] == (V4B, 443)
+    await stream.aclose()
+    net.check()
+
+
+async def test_a_local_ipv4_address_asks_and_waits_for_ipv4_only(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Without the local address, a late AAAA costs the resolution delay (50 ms); with a local
+    # IPv4 address no AAAA answer could be dialled, so none is asked and none awaited.
+    net = FakeNet()
+    net.add_host("svc.test", [V6A, V4A], ipv4_delay=0.01, ipv6_delay=1.0)
+    he = HappyEyeballs()
+    with net.install():
+        stream = await Dialer(resolver=net.resolver, happy_eyeballs=he).dial("tcp", "svc.test:80")
+    assert trio.current_time() == pytest.approx(0.06)
+    await stream.aclose()
+    start = trio.current_time()
+    d = Dialer(resolver=net.resolver, happy_eyeballs=he, local_addr="192.0.2.200:0")
+    with net.install():
+        stream = await d.dial("tcp", "svc.test:80")
+    assert trio.current_time() - start == pytest.approx(0.01)
+    assert stream.socket.getpeername()[:2] == (V4A, 80)
+    await stream.aclose()
+    net.check()

@@ -397,3 +397,35 @@ async def test_ssl_failure_comes_from_the_call(nursery: trio.Nursery, ca: trustm
     assert str(info.value) == (
         f"dial tcp 127.0.0.1:{port}: tls: failed to verify certificate: unable to get local issuer certificate"
     )
+
+
+async def test_a_hosts_file_name_skips_the_lookups(
+    tmp_path: Any, listen_sock: socket.socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Once the hosts table is read, a hosts-file name needs no lookup at all: the RFC 8305 dial
+    # races its addresses at once (both families are in), as an IP-literal list.
+    hosts = tmp_path / "hosts"
+    hosts.write_text("::1 both.test\n127.0.0.1 both.test\n")
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text(f"nameserver 127.0.0.1:{closed_port()}\n")
+    resolver = trionet.Resolver(hosts_file=str(hosts), resolv_conf=str(resolv))
+    dialer = trionet.Dialer(resolver=resolver, happy_eyeballs=trionet.HappyEyeballs())
+    port = listen_sock.getsockname()[1]
+    (await dialer.dial("tcp", f"both.test:{port}")).socket.close()  # reads the table
+    asked: list[str] = []
+    real = trionet.Resolver.lookup_ip_addr
+
+    async def counting(self: trionet.Resolver, host: str, *, network: str = "ip") -> list[trionet.IPAddr]:
+        asked.append(host)
+        return await real(self, host, network=network)
+
+    monkeypatch.setattr(trionet.Resolver, "lookup_ip_addr", counting)
+    stream = await dialer.dial("tcp", f"both.test:{port}")  # [::1] refused, then 127.0.0.1
+    assert stream.socket.getpeername()[:2] == ("127.0.0.1", port)
+    await stream.aclose()
+    assert asked == []
+    # A traced dial still looks the name up (its events show the answers).
+    with trionet.trace.collect() as events:
+        (await dialer.dial("tcp", f"both.test:{port}")).socket.close()
+    assert asked == ["both.test", "both.test"]
+    assert any(isinstance(e, trionet.trace.DNSAnswer) for e in events)

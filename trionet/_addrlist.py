@@ -43,11 +43,13 @@ if TYPE_CHECKING:
 __all__ = [
     "HostResolver",
     "addr_list_now",
+    "addr_list_of",
     "first",
     "ip_of",
     "is_ipv4_addr",
     "lookup_addr_list",
     "parse_local_addr",
+    "suits_local",
     "partition",
 ]
 
@@ -156,6 +158,18 @@ def _filter_family(afnet: str, kind: str, host: str, ips: list[IPAddr], port: in
     return kept
 
 
+def addr_list_of(net: Network, address: str, ips: list[IPAddr], hint: Addr | None) -> tuple[Addr, ...] | None:
+    """What :func:`lookup_addr_list` makes of a resolver's answer *ips* for *address* (a
+    ``host:port`` with a numeric port; None for a service-name port), synchronously: for a
+    caller that has the answer without a lookup. Raises what ``lookup_addr_list`` would."""
+    host, service = split_host_port(address)
+    port, needs_lookup = parse_port(service)
+    if needs_lookup:
+        return None
+    addrs = _filter_family(net.afnet, net.kind, host, ips, port)
+    return addrs if hint is None else _filter_by_hint(addrs, hint)
+
+
 async def _internet_addr_list(resolver: HostResolver, net: Network, address: str) -> tuple[Addr, ...]:
     kind = net.kind
     if kind == "ip":
@@ -214,19 +228,25 @@ def addr_list_now(op: str, net: Network, address: str, hint: Addr | None) -> tup
 
 
 def _filter_by_hint(addrs: tuple[Addr, ...], hint: Addr) -> tuple[Addr, ...]:
-    hint_ip = hint.ip if isinstance(hint, TCPAddr | UDPAddr | IPAddr) else None
-    wildcard = isinstance(hint, TCPAddr | UDPAddr | IPAddr) and is_wildcard(hint_ip)
     kept: list[Addr] = []
     for a in addrs:
         if a.network != hint.network:
             raise AddrError(ERR_MISMATCHED_LOCAL, str(hint))
-        assert isinstance(a, TCPAddr | UDPAddr | IPAddr)
-        if not wildcard and not is_wildcard(a.ip) and is_ipv4(a.ip) != is_ipv4(hint_ip):
-            continue
-        kept.append(a)
+        if suits_local(a, hint):
+            kept.append(a)
     if not kept:
         raise AddrError(ERR_NO_SUITABLE_ADDRESS, str(hint))
     return tuple(kept)
+
+
+def suits_local(addr: Addr, local: Addr) -> bool:
+    """Whether a dial bound to *local* can reach *addr* (Go's ``filterAddrList`` rule: a
+    non-wildcard local IP keeps only remote addresses of its family)."""
+    if not isinstance(addr, TCPAddr | UDPAddr | IPAddr) or not isinstance(local, TCPAddr | UDPAddr | IPAddr):
+        return True
+    if is_wildcard(local.ip) or is_wildcard(addr.ip):
+        return True
+    return is_ipv4(addr.ip) == is_ipv4(local.ip)
 
 
 @functools.lru_cache(maxsize=64)

@@ -38,11 +38,21 @@ import dns.rdtypes.svcbbase
 import trio
 
 from . import trace
-from ._address import Addr, IPAddr, TCPAddr, join_host_port, parse_ip, parse_port, split_host_port
-from ._addrlist import is_ipv4_addr, lookup_addr_list
+from ._address import (
+    Addr,
+    IPAddr,
+    TCPAddr,
+    is_ipv4,
+    is_wildcard,
+    join_host_port,
+    parse_ip,
+    parse_port,
+    split_host_port,
+)
+from ._addrlist import addr_list_of, is_ipv4_addr, lookup_addr_list, suits_local
 from ._attempt import SysDialer, Target, describe
 from ._errors import DNSError, OpError
-from ._resolver import Resolver, default_resolver
+from ._resolver import Resolver, default_resolver, hosts_addrs_now
 from ._rfc8305 import Family, HappyEyeballs, alpn_registry
 from ._rfc8305_race import AnswerKind, Lookup, Stagger
 
@@ -293,6 +303,8 @@ async def dial_rfc8305(
         trio.Cancelled: the dialer's own deadline (``_dial`` turns that into the timeout
             error) or an enclosing scope.
     """
+    if addrs is None and sd.tracer is None:
+        addrs = _hosts_now(sd)
     if addrs is not None and len(addrs) == 1 and sd.tracer is None:
         # One literal, nobody tracing: the strategy is one attempt (the IP-literal hot path).
         addr = sd.in_flight = addrs[0]
@@ -338,6 +350,22 @@ async def dial_rfc8305(
     return sock, dial.real(addr)
 
 
+def _hosts_now(sd: SysDialer) -> tuple[Addr, ...] | None:
+    """A hosts-file name (``localhost``) answers both families at once, from memory: §3 has
+    nothing to wait for, so the dial skips its two lookups and races the addresses at once.
+    None: look the name up (not in the file, a service-name port, a replaced resolver, or an
+    error, which the lookup path then reports in its own words). Traced dials take the lookup
+    path, whose events show the answers."""
+    host = _host_of(sd.address)
+    ips = hosts_addrs_now(sd.d.resolver or default_resolver, host)
+    if ips is None:
+        return None
+    try:
+        return addr_list_of(sd.net, sd.address, ips, sd.local)
+    except OSError:
+        return None
+
+
 def _host_of(address: str) -> str:
     try:
         return split_host_port(address)[0]
@@ -356,10 +384,17 @@ def _lookups(sd: SysDialer, he: HappyEyeballs, dial: _Dial) -> list[Lookup[Addr]
 
         return Lookup("AAAA" if network == "ip6" else "A", run)
 
+    # A non-wildcard local IP allows one family only (Go's filterAddrList): the other family's
+    # lookup could bring nothing dialable, and waiting the resolution delay for it would only
+    # make the dial later.
+    afnet = sd.net.afnet
+    local = sd.local
+    if afnet == "tcp" and isinstance(local, TCPAddr) and not is_wildcard(local.ip):
+        afnet = "tcp4" if is_ipv4(local.ip) else "tcp6"
     out: list[Lookup[Addr]] = []
-    if sd.net.afnet != "tcp4":
+    if afnet != "tcp4":
         out.append(family("ip6"))
-    if sd.net.afnet != "tcp6":
+    if afnet != "tcp6":
         out.append(family("ip4"))
     if he.https_records:
 
@@ -408,8 +443,12 @@ async def _https_lookup(resolver: Resolver, sd: SysDialer, dial: _Dial) -> list[
             continue
         for text in texts:
             parsed = parse_ip(text)
-            if parsed is not None:
-                hints.append(TCPAddr(parsed[0], dial_port, parsed[1]))
+            if parsed is None:
+                continue
+            hint = TCPAddr(parsed[0], dial_port, parsed[1])
+            # The local-address rule answers get (lookup_addr_list) holds for hints too.
+            if sd.local is None or suits_local(hint, sd.local):
+                hints.append(hint)
     if dial.https.target is not None:
         # The service lives at another name: its own addresses join the race as real answers
         # (hints are dropped once their family's answer is in; these are not hints).

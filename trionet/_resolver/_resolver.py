@@ -263,6 +263,15 @@ class Resolver:
             raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
         return addrs, cname
 
+    def _hosts_addrs_now(self, host: str) -> list[IPAddr] | None:
+        """:meth:`lookup_ip_addr`'s answer for a hosts-file name when the order reads the file
+        first and its table is current (no read, no checkpoint); None: ask the usual way."""
+        if self._order(host) not in ("files,dns", "files"):
+            return None
+        table = self._hosts_cache.cached(trio.current_time())
+        texts = lookup_static_host(table, host)[0] if table is not None else None
+        return sort_addrs([IPAddr(text) for text in texts]) if texts else None
+
     async def _files_addrs(self, name: str) -> tuple[list[IPAddr], str]:
         """Go's ``goLookupIPFiles``: hosts-file addresses, RFC 6724 ordered, and the canonical name."""
         texts, canonical = await self._static_host(name)
@@ -454,3 +463,13 @@ default_resolver: Resolver = Resolver()
 """The resolver used by module-level lookups and by dialers without one (Go's ``DefaultResolver``).
 
 Creating it reads nothing: resolv.conf and the hosts file are read on first use."""
+
+
+def hosts_addrs_now(resolver: Resolver, host: str) -> list[IPAddr] | None:
+    """*host*'s hosts-file addresses if *resolver* would answer them from its current table
+    without I/O (the RFC 8305 dial skips its two lookups for them); None otherwise, and always
+    for a resolver whose ``lookup_ip_addr`` is replaced (a subclass, or
+    :meth:`trionet.testing.FakeNet.install` shadowing the default one)."""
+    if type(resolver) is not Resolver or "lookup_ip_addr" in vars(resolver):
+        return None
+    return resolver._hosts_addrs_now(host)  # pyright: ignore[reportPrivateUsage]
