@@ -12,6 +12,10 @@ leaves the namespaces. Clients: trionet (default: Go's algorithm), Go ``net.Dial
 fallback overshoot (how much later than its nominal delay each client's fallback SYN left) and
 an SVG chart of time to connect against the IPv6 delay.
 
+``--json PATH`` writes every dial (the case, the client, its time, the SYNs and DNS queries the
+lab saw): the docs render their lab tables and chart from that file at build time
+(``docs/_ext/lab_report.py``), so every figure there is read off one recorded run.
+
 ``--quick`` is a smoke run (a few cases of each kind, 3 repetitions; a few minutes); the full
 run is every case with 5 repetitions (about 20 minutes: the blackhole cases wait for 5 s
 timeouts).
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import sys
 import time
 from pathlib import Path
@@ -42,6 +47,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rst", action="store_true", help="print tables as reStructuredText (for the docs)")
     parser.add_argument("--reps", type=int, help="repetitions per client and case (default 5; --quick 3)")
     parser.add_argument("--svg", type=Path, help="write the chart here (default: none)")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        help="write every dial here (docs/_data/happy-eyeballs-lab.json: the docs' tables and chart)",
+    )
     parser.add_argument("--clients", help=f"comma-separated subset of {','.join(c.name for c in CLIENTS)}")
     parser.add_argument("--cases", help="only cases whose 'group: label' contains this text")
     return parser.parse_args(argv)
@@ -86,6 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     print(table(*overshoot_table(dials, names)), "\n")
     print("Happy Eyeballs features, as measured (docs/broken-networks.rst says how to read them):\n")
     print(table(*feature_table(dials, names)))
+    if args.json:
+        record = {
+            "header": header,
+            "clients": {c.name: c.description for c in clients if c.name in names},
+            "dials": [d.as_dict() for d in dials],
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"\nevery dial written to {args.json}")
     if args.svg:
         args.svg.write_text(svg_chart(summaries, names, "Time to connect vs. IPv6 SYN delay (lab)"))
         print(f"\nchart written to {args.svg}")

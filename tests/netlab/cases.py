@@ -11,7 +11,8 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from .clients import Client, Runner
 from .lab import PORT, ZONE, Lab, LabError
@@ -38,6 +39,12 @@ class Case:
     @property
     def key(self) -> str:
         return f"{self.group}: {self.label}"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Case:
+        """The inverse of :func:`dataclasses.asdict` through JSON (lists back to tuples)."""
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        return cls(**fields)
 
 
 def _cad(ms: float) -> Case:
@@ -136,6 +143,18 @@ class Dial:
     def order(self) -> str:
         return " ".join(label for _, label in self.syns) or "-"
 
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-able form (the benchmark's ``--json``; the docs render their tables from it)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Dial:
+        fields = dict(d)
+        fields["case"] = Case.from_dict(fields["case"])
+        fields["syns"] = [(float(t), str(label)) for t, label in fields["syns"]]
+        fields["qtypes"] = tuple(fields.get("qtypes", ()))
+        return cls(**fields)
+
     def gap(self, first: str, second: str) -> float | None:
         """Seconds from the first SYN to label-prefix *first* to the first to *second*."""
         t1 = next((t for t, lab in self.syns if lab.startswith(first)), None)
@@ -165,8 +184,9 @@ class Session:
         for _ in range(2):
             self.run_case(case, 1)
 
-    def run_case(self, case: Case, reps: int) -> list[Dial]:
-        """*reps* rounds of every client on *case* (client order rotated each round)."""
+    def run_case(self, case: Case, reps: int, clients: Sequence[str] | None = None) -> list[Dial]:
+        """*reps* rounds of every client (or of *clients*) on *case*, the client order rotated
+        each round."""
         self._n += 1
         name = f"c{self._n}.{ZONE}"
         addrs = self.lab.allocate(len(case.v6), len(case.v4))
@@ -178,7 +198,7 @@ class Session:
             h.replace("{v4}", ",".join(addrs.v4)).replace("{v6}", ",".join(addrs.v6)) for h in case.https
         ]
         self.lab.configure(name, addrs, impair, dns_delays, https=https)
-        names = list(self.runners)
+        names = list(self.runners) if clients is None else [c for c in self.runners if c in clients]
         out: list[Dial] = []
         for rep in range(reps):
             shift = rep % max(1, len(names))

@@ -19,6 +19,7 @@ NOMINAL_DELAY = {
     "curl": 0.2,
     "trionet-rfc8305": 0.25,
     "trionet-rfc8305-https": 0.25,
+    # adaptive=True has no nominal delay (it moves with the connect times it saw): no overshoot
 }
 
 _FAMILY = {"IPv6": "v6", "IPv4": "v4", "error": "err"}
@@ -100,6 +101,8 @@ def overshoot_table(dials: Sequence[Dial], clients: Sequence[str]) -> tuple[list
     headers = ["client", "nominal delay ms", "dials", "median overshoot ms", "min-max ms"]
     rows = []
     for c in clients:
+        if c not in NOMINAL_DELAY:
+            continue
         values = overshoots(dials, c)
         if not values:
             continue
@@ -128,7 +131,7 @@ def svg_chart(summaries: Sequence[Summary], clients: Sequence[str], title: str) 
     ys = [y for pts in points.values() for _, y in pts] or [0.0, 1.0]
     x_max = max(xs) or 1.0
     y_max = max(400.0, max(ys) * 1.05)
-    width, height, left, right, top, bottom = 760, 440, 60, 150, 40, 50
+    width, height, left, right, top, bottom = 800, 440, 60, 190, 40, 50
     pw, ph = width - left - right, height - top - bottom
 
     def px(x: float) -> float:
@@ -139,7 +142,8 @@ def svg_chart(summaries: Sequence[Summary], clients: Sequence[str], title: str) 
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12" role="img">',
+        f"<title>{escape(title)}: one line per client ({escape(', '.join(clients))})</title>",
         '<rect width="100%" height="100%" fill="white"/>',
         f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>',
         f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="black"/>',
