@@ -230,6 +230,25 @@ async def test_timeline_picture(autojump_clock: trio.testing.MockClock) -> None:
     assert picture[6] == "=> connected to 127.0.0.1:80 after 310.0 ms"
 
 
+async def test_timeline_fits_the_terminal(autojump_clock: trio.testing.MockClock) -> None:
+    # fit: the time axis narrows so that every line fits, down to MIN_FIT_WIDTH columns.
+    net = dual()
+    with net.install(), trace.collect() as events:
+        await (await Dialer(resolver=net.resolver).dial("tcp", "dual.test:80")).aclose()
+    wide = render(events, width=48).splitlines()
+    assert max(len(line) for line in wide) > 88
+    fitted = render(events, width=48, fit=88).splitlines()
+    assert max(len(line) for line in fitted) <= 88
+    assert fitted[1].split() == ["0", "100", "200", "300", "400", "ms"]
+    assert len(fitted[2].strip()) < len(wide[2].strip())
+    assert fitted[5].endswith("*" + " " * 8 + "connected at 310.0 ms  <- winner")
+    assert render(events, width=48, fit=200) == "\n".join(wide)  # room enough: unchanged
+    # No room at all: the narrowest axis, and lines left long.
+    narrow = render(events, width=48, fit=20).splitlines()
+    assert narrow[2].strip() == "+-----" * 4 + "+"
+    assert render(events, width=12, fit=20) == render(events, width=12)  # never wider
+
+
 @pytest.mark.parametrize("address", ["127.0.0.1:80", "one.test:80"], ids=["literal", "name"])
 async def test_a_single_address_dial_reports_its_attempt(
     autojump_clock: trio.testing.MockClock, address: str

@@ -21,14 +21,13 @@ if sys.version_info < (3, 11):  # pragma: no cover - exercised by the 3.10 nox s
     from exceptiongroup import BaseExceptionGroup
 
 from . import trace
-from ._cli_common import UsageError, duration, event_json, fail, open_svg, write_stdout
+from ._cli_common import UsageError, duration, event_json, fail, open_svg, timeline, write_stdout
 from ._cli_demo import demo_command
 from ._cli_listen import listen_command
 from ._cli_lookup import lookup_command
 from ._dial import Dialer
 from ._packetconn import PacketConn
 from ._rfc8305 import HappyEyeballs
-from ._timeline import render
 from ._version import __version__
 
 __all__ = ["main"]
@@ -120,7 +119,7 @@ def _trace_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the trace events, one JSON object per line (times in seconds since the dial began)",
     )
-    p.add_argument("--width", type=int, default=48, help=argparse.SUPPRESS)
+    p.add_argument("--width", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -149,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _show_trace(args: argparse.Namespace, events: list[trace.Event]) -> None:
     """``dial --trace``/``--json``/``--svg``: on stderr (or the file), clear of the data."""
     if args.trace and events:
-        print(render(events, width=args.width), file=sys.stderr)
+        print(timeline(events, args.width), file=sys.stderr)
     if args.json:
         for line in event_json(events):
             print(line, file=sys.stderr)

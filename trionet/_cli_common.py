@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 
 from . import trace
 from ._errors import AddrError, DNSError, OpError, UnknownNetworkError
+from ._timeline import render
 
-__all__ = ["UsageError", "duration", "event_json", "fail", "open_svg", "write_stdout"]
+__all__ = ["UsageError", "duration", "event_json", "fail", "open_svg", "timeline", "write_stdout"]
 
 
 class UsageError(Exception):
@@ -60,6 +62,19 @@ def event_json(events: Sequence[trace.Event]) -> Iterator[str]:
             if isinstance(value, float):  # None (no deadline) stays None
                 data[key] = round(value - start, 9)  # no 0.30000000000000004 from the subtraction
         yield json.dumps(data)
+
+
+#: The text timeline's time axis in columns, when the terminal leaves room for it.
+TIMELINE_WIDTH = 48
+
+
+def timeline(events: Sequence[trace.Event], width: int | None) -> str:
+    """The text timeline: ``--width`` columns of time axis if given; else up to
+    :data:`TIMELINE_WIDTH`, narrowed so that the lines fit the terminal (``COLUMNS``, or 80 when
+    the output is not a terminal) where a narrower axis can make them fit."""
+    if width is not None:
+        return render(events, width=width)
+    return render(events, width=TIMELINE_WIDTH, fit=shutil.get_terminal_size().columns)
 
 
 def open_svg(path: str) -> None:

@@ -9,16 +9,16 @@ import os
 import socket
 import sys
 import tempfile
+import textwrap
 from collections.abc import Generator
 
 import trio
 
 from . import trace
-from ._cli_common import UsageError, event_json
+from ._cli_common import UsageError, event_json, timeline
 from ._dial import Dialer
 from ._errors import OpError
 from ._resolver import Resolver
-from ._timeline import render
 
 __all__ = ["demo_command"]
 
@@ -67,14 +67,23 @@ def _demo_resolver(directory: str) -> Resolver:
 #: Fast fallback off: the dialer's timeout, so that the serial walk ends in seconds. With two
 #: addresses the first gets Go's partial deadline, max(4 s / 2, 2 s) = 2 s, then IPv4 connects.
 _SERIAL_TIMEOUT = 4.0
+#: The demo's prose is wrapped to this width (the timelines fit the terminal: _cli_common.timeline).
+_PROSE_WIDTH = 79
 
 
-def _emit(events: list[trace.Event], json_lines: bool, width: int) -> None:
+def _emit(events: list[trace.Event], json_lines: bool, width: int | None) -> None:
     if json_lines:
         for line in event_json(events):
             print(line)
     else:
-        print(render(events, width=width))
+        print(timeline(events, width))
+    print()
+
+
+def _say(*paragraphs: str) -> None:
+    """The demo's prose, each paragraph wrapped to fit 80 columns, and a blank line."""
+    for paragraph in paragraphs:
+        print(textwrap.fill(paragraph, width=_PROSE_WIDTH))
     print()
 
 
@@ -107,17 +116,19 @@ async def demo_command(args: argparse.Namespace) -> int:
         resolver = _demo_resolver(stack.enter_context(tempfile.TemporaryDirectory(prefix="trionet-demo-")))
         if serial:
             how = (
-                "Fast fallback off (a negative delay): as in Go, the addresses are tried one after the\n"
-                f"other. The dialer's timeout is {_SERIAL_TIMEOUT:g} s, so [::1] gets Go's partial deadline "
-                f"(its share of the time\nleft, at least 2 s) before 127.0.0.1 is tried."
+                "Fast fallback off (a negative delay): as in Go, the addresses are tried one after "
+                f"the other. The dialer's timeout is {_SERIAL_TIMEOUT:g} s, so [::1] gets Go's partial "
+                "deadline (its share of the time left, at least 2 s) before 127.0.0.1 is tried."
             )
         else:
             how = f"IPv6 is tried first; IPv4 starts after the fallback delay ({delay * 1000:g} ms)."
         if not args.json:
-            print(
-                f"Act 1: {'fast fallback off' if serial else 'fast fallback'}. {_DEMO_NAME} resolves (private hosts file) to ::1, then 127.0.0.1.\n"
+            _say(
+                f"Act 1: {'fast fallback off' if serial else 'fast fallback'}. {_DEMO_NAME} resolves "
+                "(private hosts file) to ::1, then 127.0.0.1.",
                 f"[::1]:{port} is a blackhole (SYNs are dropped, the connect hangs); "
-                f"127.0.0.1:{port} accepts.\n{how}\n"
+                f"127.0.0.1:{port} accepts.",
+                how,
             )
         dialer = Dialer(resolver=resolver, fallback_delay=delay, timeout=_SERIAL_TIMEOUT if serial else None)
         with trace.collect() as events:
@@ -145,6 +156,9 @@ async def _act_two(resolver: Resolver, port: int, args: argparse.Namespace, svg:
                 outcome["timeout"] = [got, f"isinstance(e, TimeoutError): {isinstance(exc, TimeoutError)}"]
 
     async def outer_scope() -> None:
+        # Trio may run the two new tasks in either order; one checkpoint here lets the other dial
+        # start first, so that the dials are always numbered (--json, pictures) in this order.
+        await trio.lowlevel.checkpoint()
         with trace.collect() as traces["scope"], trio.move_on_after(0.5) as scope:
             await Dialer(resolver=resolver).dial("tcp", target)
         outcome["scope"] = [
@@ -156,14 +170,16 @@ async def _act_two(resolver: Resolver, port: int, args: argparse.Namespace, svg:
         nursery.start_soon(own_timeout)
         nursery.start_soon(outer_scope)
     if not args.json:
-        print(
-            f"Act 2: who stops a dial? Both dials run at once against blackholes on both families of port {port}.\n"
+        _say(
+            f"Act 2: who stops a dial? Both dials run at once against blackholes on both families of port {port}."
         )
-        left = ["Dialer(timeout=0.5).dial(...)", *outcome["timeout"]]
-        right = ["with trio.move_on_after(0.5): dial(...)", *outcome["scope"]]
-        w = max(len(line) for line in left) + 4
-        for a, b in zip(left, right, strict=True):
-            print(f"  {a:<{w}}{b}")
+        for how, what in (
+            ("Dialer(timeout=0.5).dial(...)", outcome["timeout"]),
+            ("with trio.move_on_after(0.5): dial(...)", outcome["scope"]),
+        ):
+            print(f"  {how}")
+            for line in what:
+                print(f"    {line}")
         print()
     _emit(traces["timeout"], args.json, args.width)
     _emit(traces["scope"], args.json, args.width)

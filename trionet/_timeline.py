@@ -43,16 +43,24 @@ class _Row:
     note: str
 
 
-def render(events: Sequence[Event], *, width: int = 40) -> str:
+#: The narrowest time axis *fit* may leave: four ticks six columns apart, so that tick labels
+#: up to five characters (``12500``) stay apart.
+MIN_FIT_WIDTH = 24
+
+
+def render(events: Sequence[Event], *, width: int = 40, fit: int | None = None) -> str:
     """The timeline of every dial in *events* (grouped by dial id, in order of appearance).
 
-    *width* is the number of columns of the time axis (at least 10).
+    *width* is the number of columns of the time axis (at least 10). With *fit* (a terminal's
+    width), a dial whose lines would be wider than *fit* columns gets a narrower axis, down to
+    :data:`MIN_FIT_WIDTH` columns; lines that still do not fit (a long address, a long error)
+    are left long.
     """
     width = max(width, 10)
     dials: dict[int, list[Event]] = {}
     for event in events:
         dials.setdefault(event.dial, []).append(event)
-    return "\n\n".join(_render_dial(evs, width) for evs in dials.values())
+    return "\n\n".join(_render_dial(evs, width, fit) for evs in dials.values())
 
 
 def _ms(seconds: float) -> str:
@@ -140,16 +148,19 @@ def _tick_label(ms: float) -> str:
     return f"{ms:.0f}" if ms == round(ms) else f"{ms:g}"
 
 
-def _render_dial(events: Sequence[Event], width: int) -> str:
+def _render_dial(events: Sequence[Event], width: int, fit: int | None) -> str:
     first = events[0]
     header = first.describe() if isinstance(first, DialStart) else f"dial #{first.dial}"
     if isinstance(first, DialStart) and not math.isinf(first.own_deadline):
         header += f"  (dialer deadline at {_ms(first.own_deadline - first.time)})"
     rows, notes, span = _rows(events)
+    label_w = max([len(r.label) for r in rows] + [8]) + 2
+    if fit is not None:  # a row is: label, the bar's columns + 2, a space, the note
+        room = fit - label_w - 3 - max([len(r.note) for r in rows] + [0])
+        width = max(min(width, room), min(width, MIN_FIT_WIDTH))
     axis, ticks = _axis(span, width)
     per_tick = width // ticks
     cols = per_tick * ticks
-    label_w = max([len(r.label) for r in rows] + [8]) + 2
 
     def col(t: float) -> int:
         return min(cols, round(t / axis * cols)) if axis > 0 else 0
