@@ -35,6 +35,10 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 @dataclass(slots=True)
 class Bar:
     """A row's bar: the DNS lookup or one attempt, from *start* to *end* (Trio-clock times)."""
@@ -95,7 +99,7 @@ class Panel:
             elif e.error is not None:
                 dns.outcome, dns.note = "failed", f"failed: {e.error}"
             else:
-                dns.outcome, dns.note = "connected", f"{len(e.addrs)} answers: {', '.join(e.addrs)}"
+                dns.outcome, dns.note = "connected", f"{_count(len(e.addrs), 'answer')}: {', '.join(e.addrs)}"
             dns.detail = e.describe()
             self.marks.append((e.time, e.describe()))
         elif isinstance(e, DelayStart):
