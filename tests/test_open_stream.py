@@ -399,17 +399,21 @@ async def test_ssl_failure_comes_from_the_call(nursery: trio.Nursery, ca: trustm
     )
 
 
+@pytest.mark.parametrize("he", [None, trionet.HappyEyeballs()], ids=["go", "rfc8305"])
 async def test_a_hosts_file_name_skips_the_lookups(
-    tmp_path: Any, listen_sock: socket.socket, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Any,
+    listen_sock: socket.socket,
+    monkeypatch: pytest.MonkeyPatch,
+    he: trionet.HappyEyeballs | None,
 ) -> None:
-    # Once the hosts table is read, a hosts-file name needs no lookup at all: the RFC 8305 dial
-    # races its addresses at once (both families are in), as an IP-literal list.
+    # Once the hosts table is read, a hosts-file name needs no lookup at all: both strategies
+    # race its addresses at once (both families are in), as an IP-literal list.
     hosts = tmp_path / "hosts"
     hosts.write_text("::1 both.test\n127.0.0.1 both.test\n")
     resolv = tmp_path / "resolv.conf"
     resolv.write_text(f"nameserver 127.0.0.1:{closed_port()}\n")
     resolver = trionet.Resolver(hosts_file=str(hosts), resolv_conf=str(resolv))
-    dialer = trionet.Dialer(resolver=resolver, happy_eyeballs=trionet.HappyEyeballs())
+    dialer = trionet.Dialer(resolver=resolver, happy_eyeballs=he)
     port = listen_sock.getsockname()[1]
     (await dialer.dial("tcp", f"both.test:{port}")).socket.close()  # reads the table
     asked: list[str] = []
@@ -427,5 +431,12 @@ async def test_a_hosts_file_name_skips_the_lookups(
     # A traced dial still looks the name up (its events show the answers).
     with trionet.trace.collect() as events:
         (await dialer.dial("tcp", f"both.test:{port}")).socket.close()
-    assert asked == ["both.test", "both.test"]
-    assert any(isinstance(e, trionet.trace.DNSAnswer) for e in events)
+    assert asked == (["both.test"] if he is None else ["both.test", "both.test"])
+    assert any(isinstance(e, trionet.trace.ResolveDone) for e in events)
+    # Another hosts file: the remembered list belonged to the old one's table, so the next dial
+    # looks the name up, finds it gone and asks DNS (a closed port here), which fails.
+    other = tmp_path / "hosts2"
+    other.write_text("127.0.0.1 other.test\n")
+    resolver.hosts_file = str(other)
+    with pytest.raises(OSError, match=r"lookup both\.test"):
+        await dialer.dial("tcp", f"both.test:{port}")

@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 _IPV4_WILDCARD = ipaddress.IPv4Address("0.0.0.0")
+_IPV6_WILDCARD = ipaddress.IPv6Address("::")
 
 
 def ip_of(addr: Addr) -> IP | None:
@@ -149,7 +150,7 @@ def _literal_addr_list(afnet: str, kind: str, address: str) -> tuple[Addr, ...] 
 
 
 def _filter_family(afnet: str, kind: str, host: str, ips: list[IPAddr], port: int) -> tuple[Addr, ...]:
-    if len(ips) == 1 and ips[0].ip is not None and ips[0].ip == ipaddress.IPv6Address("::"):
+    if len(ips) == 1 and ips[0].ip == _IPV6_WILDCARD:
         # Go issue 18806: "::" also means the IPv4 wildcard, so Dial("tcp4", "[::]:p") works.
         ips = [*ips, IPAddr(_IPV4_WILDCARD)]
     kept = tuple(_make(kind, a.ip, port, a.zone) for a in ips if _family_ok(afnet, a.ip))

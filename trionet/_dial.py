@@ -50,7 +50,7 @@ from ._errors import AddrError, DNSError, OpError, UnknownNetworkError, io_timeo
 from ._happy_eyeballs import Race
 from ._network import Control, Network, parse_network
 from ._packetconn import PacketConn
-from ._resolver import Resolver, default_resolver
+from ._resolver import Resolver, default_resolver, hosts_addr_list_now
 from ._rfc8305 import HappyEyeballs
 from ._rfc8305_dial import dial_rfc8305
 from ._sock import favorite_family
@@ -287,7 +287,12 @@ async def _dial_steps(sd: SysDialer, plan: _Plan, own: float) -> trio.SocketStre
             # (its §3), so it takes steps 3 to 5 as one (``_rfc8305_dial``).
             sock, addr = await dial_rfc8305(sd, he, plan.addrs, plan.target)
         else:
-            addrs = plan.addrs if plan.addrs is not None else await _resolve(sd)  # step 3
+            addrs = plan.addrs
+            if addrs is None:  # step 3
+                # (A hosts-file name already in memory needs no lookup: localhost costs what
+                # an IP literal does. Traced dials look it up, for the resolve events.)
+                found = None if tracer is not None else _hosts_now(sd)
+                addrs = found if found is not None else await _resolve(sd)
             if len(addrs) == 1 and tracer is None:
                 # Step 5, one attempt: one address and nobody tracing, so no race object and no
                 # partial deadline (all the time is this address's anyway). A traced dial takes
@@ -307,6 +312,10 @@ async def _dial_steps(sd: SysDialer, plan: _Plan, own: float) -> trio.SocketStre
         return trio.SocketStream(sock)
     assert not isinstance(addr, TCPAddr)  # a packet network resolves to no TCP address
     return PacketConn(sock, sd.net.name, remote_addr=addr)
+
+
+def _hosts_now(sd: SysDialer) -> tuple[Addr, ...] | None:
+    return hosts_addr_list_now(sd.d.resolver or default_resolver, sd.net, sd.address, sd.local)
 
 
 async def _resolve(sd: SysDialer) -> tuple[Addr, ...]:

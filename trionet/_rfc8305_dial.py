@@ -49,10 +49,10 @@ from ._address import (
     parse_port,
     split_host_port,
 )
-from ._addrlist import addr_list_of, is_ipv4_addr, lookup_addr_list, suits_local
+from ._addrlist import is_ipv4_addr, lookup_addr_list, suits_local
 from ._attempt import SysDialer, Target, describe
 from ._errors import DNSError, OpError
-from ._resolver import Resolver, default_resolver, hosts_addrs_now
+from ._resolver import Resolver, default_resolver, hosts_addr_list_now
 from ._rfc8305 import Family, HappyEyeballs, alpn_registry
 from ._rfc8305_race import AnswerKind, Lookup, Stagger
 
@@ -304,7 +304,10 @@ async def dial_rfc8305(
             error) or an enclosing scope.
     """
     if addrs is None and sd.tracer is None:
-        addrs = _hosts_now(sd)
+        # A hosts-file name (``localhost``) answers both families at once, from memory: §3
+        # has nothing to wait for, so the two lookups are skipped (traced dials take them,
+        # whose events show the answers).
+        addrs = hosts_addr_list_now(sd.d.resolver or default_resolver, sd.net, sd.address, sd.local)
     if addrs is not None and len(addrs) == 1 and sd.tracer is None:
         # One literal, nobody tracing: the strategy is one attempt (the IP-literal hot path).
         addr = sd.in_flight = addrs[0]
@@ -348,22 +351,6 @@ async def dial_rfc8305(
     if dial.https.alpn:
         alpn_registry[sock] = dial.https.alpn
     return sock, dial.real(addr)
-
-
-def _hosts_now(sd: SysDialer) -> tuple[Addr, ...] | None:
-    """A hosts-file name (``localhost``) answers both families at once, from memory: §3 has
-    nothing to wait for, so the dial skips its two lookups and races the addresses at once.
-    None: look the name up (not in the file, a service-name port, a replaced resolver, or an
-    error, which the lookup path then reports in its own words). Traced dials take the lookup
-    path, whose events show the answers."""
-    host = _host_of(sd.address)
-    ips = hosts_addrs_now(sd.d.resolver or default_resolver, host)
-    if ips is None:
-        return None
-    try:
-        return addr_list_of(sd.net, sd.address, ips, sd.local)
-    except OSError:
-        return None
 
 
 def _host_of(address: str) -> str:

@@ -50,7 +50,7 @@ from ._records import MX as MX, NS as NS, SRV as SRV
 from ._resolver import (
     Resolver as Resolver,
     default_resolver as default_resolver,
-    hosts_addrs_now as hosts_addrs_now,
+    hosts_addr_list_now as hosts_addr_list_now,
 )
 from ._sources import forget_sources as forget_sources
 from ._transport import Exchange as Exchange, Server as Server, SocketExchange as SocketExchange
@@ -66,7 +66,7 @@ __all__ = [
     "SocketExchange",
     "default_resolver",
     "forget_sources",
-    "hosts_addrs_now",
+    "hosts_addr_list_now",
     "lookup_addr",
     "lookup_cname",
     "lookup_host",

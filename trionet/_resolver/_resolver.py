@@ -21,9 +21,10 @@ import dns.rdtypes.IN.HTTPS
 import dns.reversename
 import trio
 
-from .._address import IP, IPAddr, lookup_port_static, parse_ip
-from .._errors import ERR_NO_SUCH_HOST, DNSError, UnknownNetworkError
-from .._network import parse_network
+from .._address import IP, Addr, IPAddr, lookup_port_static, parse_ip, split_host_port
+from .._addrlist import addr_list_of
+from .._errors import ERR_NO_SUCH_HOST, AddrError, DNSError, UnknownNetworkError
+from .._network import Network, parse_network
 from ._addrs import resolve_addr_list
 from ._client import Asker, lookup, lookup_ip_dns
 from ._codec import answer_rdatas
@@ -32,6 +33,7 @@ from ._dnsconfig import DNSConfig, ResolvConf, is_domain_name
 from ._hosts import INLINE_MAX, HostsFile, HostsTable, lookup_static_addr, lookup_static_host
 from ._records import MX, NS, SRV, mx_records, ns_records, ptr_names, sort_srv, srv_records, txt_records
 from ._singleflight import do_shared
+from ._sources import SOURCE_TTL
 from ._syslookup import sort_addrs, system_lookup_addr, system_lookup_cname, system_lookup_ip
 from ._transport import Exchange, Server, SocketExchange, parse_server
 
@@ -101,6 +103,8 @@ class Resolver:
         self.hosts_file = hosts_file
         self.nsswitch_conf = nsswitch_conf
         self._exchange: Exchange = _SOCKETS if exchange is None else exchange
+        # hosts_addr_list_now's answers: (table, expiry, addresses) per (network, address, local)
+        self._hosts_now: dict[tuple[str, str, Addr | None], tuple[HostsTable, float, tuple[Addr, ...]]] = {}
 
     @property
     def nameservers(self) -> list[str] | None:
@@ -465,11 +469,48 @@ default_resolver: Resolver = Resolver()
 Creating it reads nothing: resolv.conf and the hosts file are read on first use."""
 
 
-def hosts_addrs_now(resolver: Resolver, host: str) -> list[IPAddr] | None:
-    """*host*'s hosts-file addresses if *resolver* would answer them from its current table
-    without I/O (the RFC 8305 dial skips its two lookups for them); None otherwise, and always
-    for a resolver whose ``lookup_ip_addr`` is replaced (a subclass, or
-    :meth:`trionet.testing.FakeNet.install` shadowing the default one)."""
+#: Bound of each resolver's remembered hosts-file dial lists (cleared when full).
+_HOSTS_NOW_MAX: Final = 64
+
+
+def hosts_addr_list_now(
+    resolver: Resolver, net: Network, address: str, hint: Addr | None
+) -> tuple[Addr, ...] | None:
+    """The dial's address list for ``host:port`` *address* when *host* is a hosts-file name
+    that *resolver* answers from its current table, without I/O or a checkpoint; None when the
+    name must be looked up the usual way (not in the file, a service-name port, a table to
+    (re)read, a dialing rule that fails, which the usual way then reports in its own words).
+
+    Always None for a resolver whose ``lookup_ip_addr`` is replaced (a subclass, or
+    :meth:`trionet.testing.FakeNet.install` shadowing the default one). The dialer uses it for
+    untraced dials: ``localhost`` then costs what an IP literal does.
+    """
     if type(resolver) is not Resolver or "lookup_ip_addr" in vars(resolver):
         return None
-    return resolver._hosts_addrs_now(host)  # pyright: ignore[reportPrivateUsage]
+    now = trio.current_time()
+    table = resolver._hosts_cache.cached(now)  # pyright: ignore[reportPrivateUsage]
+    if table is None:
+        return None
+    # Remembered while the table is the same one, for at most the source cache's lifetime: the
+    # RFC 6724 order of the answer is no staler than the sources it was sorted with.
+    memo = resolver._hosts_now  # pyright: ignore[reportPrivateUsage]
+    key = (net.name, address, hint)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is table and now < hit[1]:
+        return hit[2]
+    try:
+        host = split_host_port(address)[0]
+    except AddrError:
+        return None
+    ips = resolver._hosts_addrs_now(host)  # pyright: ignore[reportPrivateUsage]
+    if ips is None:
+        return None
+    try:
+        addrs = addr_list_of(net, address, ips, hint)
+    except OSError:
+        return None
+    if addrs is not None:
+        if len(memo) >= _HOSTS_NOW_MAX:
+            memo.clear()
+        memo[key] = (table, now + SOURCE_TTL, addrs)
+    return addrs
