@@ -357,3 +357,71 @@ def test_clear_import_error_without_the_extra(module: str, missing: str) -> None
     done = _python(f"import sys\nsys.modules[{missing!r}] = None\nimport {module}")
     assert done.returncode == 1
     assert 'pip install "trionet[httpx]"' in done.stderr, done.stderr
+
+
+# -- the plain stream's reads and writes (tried without waiting first, then under the timeout) --
+
+
+async def _backend_pair(nursery: trio.Nursery) -> tuple[httpcore.AsyncNetworkStream, trio.SocketStream]:
+    """A backend stream to a loopback server, and the server's end of it."""
+    listener = (await trio.open_tcp_listeners(0, host="127.0.0.1"))[0]
+    port = listener.socket.getsockname()[1]
+    backend = trionet.httpcore.NetworkBackend()
+    stream = await backend.connect_tcp("127.0.0.1", port, timeout=5)
+    server = await listener.accept()
+    await listener.aclose()
+    return stream, server
+
+
+async def test_backend_read_and_write_timeouts_and_errors(nursery: trio.Nursery) -> None:
+    stream, server = await _backend_pair(nursery)
+    # data already there: read without waiting; nothing there: wait, then time out on time
+    await server.send_all(b"ready")
+    assert await stream.read(100, timeout=1.0) == b"ready"
+    start = trio.current_time()
+    with pytest.raises(httpcore.ReadTimeout, match="read: i/o timeout"):
+        await stream.read(100, timeout=0.2)
+    assert 0.2 <= trio.current_time() - start < 0.5
+
+    # a reply that comes while the read waits
+    async def later() -> None:
+        await trio.sleep(0.05)
+        await server.send_all(b"late")
+
+    nursery.start_soon(later)
+    assert await stream.read(100, timeout=1.0) == b"late"
+    # a write larger than the socket buffers, to a peer that does not read: the part that
+    # does not fit waits under the timeout
+    with pytest.raises(httpcore.WriteTimeout, match="write: i/o timeout"):
+        await stream.write(b"x" * 64_000_000, timeout=0.2)
+    # a reset connection: the read is an httpcore.ReadError, the peer's Go text inside
+    server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    server.socket.close()
+    await trio.sleep(0.05)
+    with pytest.raises(httpcore.ReadError):
+        await stream.read(1_000_000, timeout=1.0)
+    await stream.aclose()
+
+
+async def test_backend_large_write_and_outer_cancellation(nursery: trio.Nursery) -> None:
+    stream, server = await _backend_pair(nursery)
+    body = os.urandom(8_000_000)
+    received = bytearray()
+    done = trio.Event()
+
+    async def drain() -> None:
+        while len(received) < len(body):
+            received.extend(await server.receive_some(1_000_000))
+        done.set()
+
+    nursery.start_soon(drain)
+    await stream.write(body, timeout=5.0)  # more than fits at once: waits for the reader
+    with trio.fail_after(5):
+        await done.wait()
+    assert bytes(received) == body
+    # an enclosing scope's cancellation while the read waits: a bare Cancelled, nothing else
+    with trio.move_on_after(0.1) as scope:
+        await stream.read(100, timeout=5.0)
+    assert scope.cancelled_caught
+    await stream.aclose()
+    await server.aclose()

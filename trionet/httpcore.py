@@ -41,6 +41,7 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess by t
 
 import dataclasses
 import math
+import socket as _stdlib_socket
 import ssl
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, cast, final
@@ -52,6 +53,7 @@ from ._dial import Dialer
 from ._handshake import handshake_error
 from ._network import Control
 from ._open_stream import local_plan
+from ._sock import stdlib_socket_of
 
 __all__ = ["NetworkBackend"]
 
@@ -197,29 +199,79 @@ class NetworkBackend(httpcore.AsyncNetworkBackend):
 class _Stream(httpcore.AsyncNetworkStream):
     """A connected trio stream as httpcore sees it."""
 
-    __slots__ = ("_stream",)
+    __slots__ = ("_sock", "_stream")
 
     def __init__(self, stream: _AnyStream) -> None:
         self._stream = stream
+        # A plain (not TLS) connection: reads and writes first try the socket without waiting,
+        # and only one that would block takes the timeout's cancel scope and Trio's waiting
+        # path. A timeout cannot fire on an operation that does not wait, and the scope is most
+        # of the cost of a small write (about 5 us of the 12 us of a scoped send_all and
+        # receive_some pair here). None: a TLS stream, or a socket that is not Trio's own.
+        self._sock = stdlib_socket_of(stream.socket) if isinstance(stream, trio.SocketStream) else None
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        sock = self._sock
+        if sock is not None:
+            # Trio's own order for a non-blocking try: honour a pending cancellation first,
+            # then try, then a checkpoint that cannot lose the data.
+            await trio.lowlevel.checkpoint_if_cancelled()
+            try:
+                data = sock.recv(max_bytes)
+            except BlockingIOError:
+                return await self._wait_and_read(sock, max_bytes, timeout)
+            except OSError as exc:
+                raise httpcore.ReadError(_text(exc)) from exc
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return data
         try:
             if timeout is None:
-                data = await self._stream.receive_some(max_bytes)
+                got = await self._stream.receive_some(max_bytes)
             else:
                 with trio.fail_after(timeout):
-                    data = await self._stream.receive_some(max_bytes)
+                    got = await self._stream.receive_some(max_bytes)
         except trio.TooSlowError as exc:
             raise httpcore.ReadTimeout("read: i/o timeout") from exc
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             raise httpcore.ReadError(_text(exc)) from exc
         # A SocketStream gives bytes; an SSLStream may give a bytearray, which httpcore's
         # interface does not promise to accept.
-        return data if isinstance(data, bytes) else bytes(data)
+        return got if isinstance(got, bytes) else bytes(got)
+
+    async def _wait_and_read(
+        self, sock: _stdlib_socket.socket, max_bytes: int, timeout: float | None
+    ) -> bytes:
+        """Nothing to read yet: wait for the socket under the timeout (what Trio's
+        ``receive_some`` does after its own try, without trying again first)."""
+        try:
+            with trio.fail_after(math.inf if timeout is None else timeout):
+                while True:
+                    await trio.lowlevel.wait_readable(sock)
+                    try:
+                        return sock.recv(max_bytes)
+                    except BlockingIOError:  # woken without data (rare): wait again
+                        continue
+        except trio.TooSlowError as exc:
+            raise httpcore.ReadTimeout("read: i/o timeout") from exc
+        except (OSError, trio.ClosedResourceError) as exc:  # closed by another task while waiting
+            raise httpcore.ReadError(_text(exc)) from exc
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
             return
+        sock = self._sock
+        if sock is not None:
+            await trio.lowlevel.checkpoint_if_cancelled()
+            try:
+                sent = sock.send(buffer)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                raise httpcore.WriteError(_text(exc)) from exc
+            if sent == len(buffer):
+                await trio.lowlevel.cancel_shielded_checkpoint()
+                return
+            buffer = buffer[sent:]  # the socket's buffer is full: wait below, under the timeout
         try:
             if timeout is None:
                 await self._stream.send_all(buffer)
