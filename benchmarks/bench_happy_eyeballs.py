@@ -40,6 +40,24 @@ from tests.netlab.lab import Lab, missing_requirements, remove_stale
 from tests.netlab.report import details, feature_table, matrix, overshoot_table, rst_table, svg_chart
 
 
+def compact_json(record: object) -> str:
+    """One dial per line, times rounded to the microsecond (the lab's resolution is coarser)."""
+
+    def rounded(value: object) -> object:
+        if isinstance(value, float):
+            return round(value, 6)
+        if isinstance(value, dict):
+            return {k: rounded(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
+        if isinstance(value, list | tuple):
+            return [rounded(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+        return value
+
+    assert isinstance(record, dict)
+    head = {k: v for k, v in record.items() if k != "dials"}  # pyright: ignore[reportUnknownVariableType]
+    lines = [json.dumps(rounded(d), separators=(",", ":")) for d in record["dials"]]
+    return json.dumps(head)[:-1] + ', "dials": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a few cases of each kind, 3 repetitions")
@@ -103,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             "dials": [d.as_dict() for d in dials],
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(record, indent=1) + "\n")
+        args.json.write_text(compact_json(record))
         print(f"\nevery dial written to {args.json}")
     if args.svg:
         args.svg.write_text(svg_chart(summaries, names, "Time to connect vs. IPv6 SYN delay (lab)"))

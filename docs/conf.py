@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# trace_pictures: the ``.. trace-picture::`` directive (an example and the SVG of its trace).
+# trace_pictures: the ``.. trace-picture::`` directive (an example and the SVG of its trace);
+# lab_report: ``.. lab-report::``, the Happy Eyeballs lab's tables and chart from a recorded run.
 sys.path.insert(0, str(HERE / "_ext"))
 
 project = "trionet"
@@ -30,6 +31,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinxcontrib_trio",
     "trace_pictures",
+    "lab_report",
 ]
 
 nitpicky = True
