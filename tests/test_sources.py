@@ -123,13 +123,16 @@ _IN_NAMESPACE = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(
+needs_namespace = pytest.mark.skipif(
     not sys.platform.startswith("linux") or os.geteuid() != 0 or shutil.which("unshare") is None,
     reason="needs root and unshare for a private network namespace",
 )
-def test_a_routing_change_is_seen_at_once() -> None:
+
+
+def _in_private_namespace(code: str) -> None:
+    """Run *code* in a fresh Python in a network namespace of its own (loopback only, down)."""
     done = subprocess.run(
-        ["unshare", "--net", sys.executable, "-c", _IN_NAMESPACE],
+        ["unshare", "--net", sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=60,
@@ -137,6 +140,11 @@ def test_a_routing_change_is_seen_at_once() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+@needs_namespace
+def test_a_routing_change_is_seen_at_once() -> None:
+    _in_private_namespace(_IN_NAMESPACE)
 
 
 _FORGET_ON_FAILED_CONNECT = textwrap.dedent(
@@ -165,17 +173,6 @@ _FORGET_ON_FAILED_CONNECT = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux") or os.geteuid() != 0 or shutil.which("unshare") is None,
-    reason="needs root and unshare for a private network namespace",
-)
+@needs_namespace
 def test_a_connect_without_a_route_forgets_the_sources() -> None:
-    done = subprocess.run(
-        ["unshare", "--net", sys.executable, "-c", _FORGET_ON_FAILED_CONNECT],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    _in_private_namespace(_FORGET_ON_FAILED_CONNECT)
