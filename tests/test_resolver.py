@@ -1008,3 +1008,63 @@ async def test_cancel_leaves_nothing_running(
     await trio.testing.wait_all_tasks_blocked()
     assert _lookup_tasks() == []
     assert _client_sockets(fake.port) == 0
+
+
+# -- A and AAAA's first exchange from one task (the paired first try) and what follows it ------
+
+
+async def test_paired_a_truncated_question_goes_on_over_tcp(make: MakeResolver, fake: FakeDNS) -> None:
+    fake.add("mix.test", "A", *(f"10.4.2.{i}" for i in range(1, 60))).add("mix.test", "AAAA", "::1")
+    fake.behave("mix.test", "truncate", "A")
+    got = await make().lookup_ip_addr("mix.test.")
+    assert len(got) == 60
+    assert fake.queries == [
+        ("udp", "mix.test.", "A"),
+        ("udp", "mix.test.", "AAAA"),
+        ("tcp", "mix.test.", "A"),
+    ]
+
+
+@pytest.mark.parametrize("late", ["A", "AAAA"])
+async def test_paired_one_question_times_out(
+    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock, late: str
+) -> None:
+    # One question unanswered: it is asked again after the timeout (attempts:2), the other's
+    # reply -- read while waiting for the first, or after its timeout -- is not asked again.
+    fake.add("half.test", "A", "10.7.7.8").add("half.test", "AAAA", "::1").behave("half.test", "silent", late)
+    start = trio.current_time()
+    got = await make(conf="options timeout:1 attempts:2\n").lookup_ip_addr("half.test.")
+    assert got == [IPAddr("::1") if late == "A" else IPAddr("10.7.7.8")]
+    assert trio.current_time() - start == 2.0  # both of the late question's tries timed out
+    assert sorted(fake.asked()) == sorted([("half.test.", "A"), ("half.test.", "AAAA"), ("half.test.", late)])
+
+
+@pytest.mark.parametrize("how", ["wrong-id-first", "wrong-question-first", "garbage-first", "spoof-first"])
+async def test_paired_bogus_replies_are_ignored(make: MakeResolver, fake: FakeDNS, how: str) -> None:
+    fake.behave("dual.test", how)
+    assert await make().lookup_ip_addr("dual.test.") == [IPAddr("::1"), IPAddr("127.0.0.1")]
+    assert sorted(fake.asked()) == [("dual.test.", "A"), ("dual.test.", "AAAA")]
+
+
+async def test_paired_nxdomain_and_nodata(make: MakeResolver, fake: FakeDNS) -> None:
+    with pytest.raises(DNSError, match=r"^lookup nope\.test\. on .*: no such host$") as info:
+        await make().lookup_ip_addr("nope.test.")
+    assert info.value.is_not_found
+    assert await make().lookup_ip_addr("v4.test.") == [IPAddr("127.0.0.2")]  # AAAA: NODATA
+
+
+async def test_paired_cancelled_while_going_on(
+    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock
+) -> None:
+    # Both first tries time out at 1 s; the second tries run in a nursery; an enclosing scope
+    # cancels them at 1.5 s: a bare Cancelled, caught by that scope, nothing left open.
+    fake.behave("silent.test", "silent")
+    r = make(conf="options timeout:1 attempts:2\n")
+    with trio.move_on_after(1.5) as scope:
+        await r.lookup_ip_addr("silent.test.")
+    assert scope.cancelled_caught
+    assert trio.current_time() == 1.5
+    await trio.testing.wait_all_tasks_blocked()
+    assert _lookup_tasks() == []
+    assert _client_sockets(fake.port) == 0
+    assert sorted(fake.asked()) == [("silent.test.", "A")] * 2 + [("silent.test.", "AAAA")] * 2

@@ -17,7 +17,7 @@ import pytest
 import trio
 import trio.testing
 
-from trionet._sock import connect, stdlib_socket_of
+from trionet._sock import connect, sockets_are_trios, stdlib_socket_of
 
 _SOL_ERROR = (socket.SOL_SOCKET, socket.SO_ERROR)
 #: connect() makes its calls on the standard-library socket; the Trio socket is not touched.
@@ -125,3 +125,22 @@ async def test_a_cancelled_wait_propagates_and_leaves_the_socket_to_the_caller()
         assert scope.cancelled_caught
         assert raw.so_error_reads == 0
         assert raw.fileno() != -1
+
+
+class _PassThroughFactory(trio.abc.SocketFactory):
+    def socket(self, family: int = -1, type: int = -1, proto: int = -1) -> trio.socket.SocketType:  # noqa: A002
+        return trio.socket.from_stdlib_socket(socket.socket(family, type, proto))
+
+
+async def test_sockets_are_trios_until_a_custom_factory_is_set() -> None:
+    # What the resolver's paired first try relies on: with no custom factory every socket
+    # trio.socket.socket makes is Trio's own (stdlib_socket_of takes it).
+    assert sockets_are_trios()
+    with trio.socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        assert stdlib_socket_of(sock) is not None
+    previous = trio.socket.set_custom_socket_factory(_PassThroughFactory())
+    try:
+        assert not sockets_are_trios()
+    finally:
+        trio.socket.set_custom_socket_factory(previous)
+    assert sockets_are_trios()

@@ -29,7 +29,7 @@ import errno as _errno
 import functools
 import os
 import socket as _stdlib_socket
-from typing import Final
+from typing import Any, Final
 
 import trio
 
@@ -82,6 +82,24 @@ try:
     from trio._socket import _SocketType as _TrioSocket  # pyright: ignore[reportPrivateUsage]
 except ImportError:  # pragma: no cover
     _TrioSocket = None
+#: The run variable behind trio.socket.set_custom_socket_factory, or None if a release moves it.
+_factory_var: Any
+try:
+    from trio._socket import _socket_factory as _factory_var  # pyright: ignore[reportPrivateUsage]
+except ImportError:  # pragma: no cover
+    _factory_var = None
+
+
+def sockets_are_trios() -> bool:
+    """Whether :func:`trio.socket.socket` makes Trio's own sockets in this run (no custom socket
+    factory is set), so that :func:`stdlib_socket_of` will take every socket it makes. False
+    when one is set, and whenever Trio's internals moved (then nobody may assume it)."""
+    if _TrioSocket is None or _factory_var is None:
+        return False
+    try:
+        return _factory_var.get(None) is None
+    except (LookupError, RuntimeError):  # pragma: no cover - outside a Trio run
+        return False
 
 
 def stdlib_socket_of(sock: trio.socket.SocketType) -> _stdlib_socket.socket | None:

@@ -28,6 +28,7 @@ import trio
 
 from .._address import IPAddr
 from .._errors import ERR_NO_SUCH_HOST, DNSError
+from .._sock import sockets_are_trios
 from . import _wire
 from ._codec import (
     ExchangeError,
@@ -38,7 +39,7 @@ from ._codec import (
     make_query,
 )
 from ._dnsconfig import DNSConfig, is_domain_name
-from ._transport import Exchange, Server
+from ._transport import Exchange, Server, SocketExchange, UDPFlight, send_udp
 
 if sys.version_info < (3, 11):  # pragma: no cover - exercised by the 3.10 nox session
     from exceptiongroup import BaseExceptionGroup
@@ -141,22 +142,36 @@ async def try_one_name(asker: Asker, name: str, qtype: dns.rdatatype.RdataType) 
     )
 
 
-async def try_one_name_lean(asker: Asker, name: str, qtype: dns.rdatatype.RdataType) -> _wire.Reply:
-    """:func:`try_one_name` for an A, AAAA or CNAME question, through the lean codec."""
-    if len(name) > 254:
-        raise DNSError("cannot marshal DNS message", name)
+async def try_one_name_lean(
+    asker: Asker, name: str, qtype: dns.rdatatype.RdataType, first: _First[_wire.Reply] | None = None
+) -> _wire.Reply:
+    """:func:`try_one_name` for an A, AAAA or CNAME question, through the lean codec (*first*:
+    see :func:`_try_servers`)."""
+    if first is None:
+        _check_lean_name(asker, name, qtype)
     trust_ad = asker.conf.trust_ad
-    try:
-        make_lean_query(name, qtype, trust_ad, 0)  # refuses what dnspython cannot encode
-    except dns.exception.DNSException:
-        raise DNSError("cannot marshal DNS message", name) from None
     return await _try_servers(
         asker,
         name,
         lambda: make_lean_query(name, qtype, trust_ad),
         lambda reply: check_reply(reply, qtype),
         lambda reply: reply.rcode,
+        first,
     )
+
+
+def _check_lean_name(asker: Asker, name: str, qtype: dns.rdatatype.RdataType) -> None:
+    if len(name) > 254:
+        raise DNSError("cannot marshal DNS message", name)
+    try:
+        make_lean_query(name, qtype, asker.conf.trust_ad, 0)  # refuses what dnspython cannot encode
+    except dns.exception.DNSException:
+        raise DNSError("cannot marshal DNS message", name) from None
+
+
+#: How the first UDP exchange of a question went when the client made it itself (the paired
+#: first try): the reply, or why there is none yet.
+_First = tuple[_Question[_M], "_M | ExchangeError | Truncated"]
 
 
 async def _try_servers(
@@ -165,15 +180,28 @@ async def _try_servers(
     build: Callable[[], _Question[_M]],
     check: Callable[[_M], str | None],
     rcode: Callable[[_M], int],
+    first: _First[_M] | None = None,
 ) -> _M:
+    """Go's ``tryOneName`` loop. *first*: the first server's UDP exchange was already made
+    (by :func:`_ask_paired`); its outcome stands for that step, a truncated reply still going
+    on to TCP with the same question, as :func:`_exchange` would."""
     conf, servers = asker.conf, asker.servers
-    offset = conf.server_offset()
+    offset = 0 if first is not None else conf.server_offset()  # (the paired try: no rotate)
     last: DNSError | None = None
     for _ in range(conf.attempts):
         for j in range(len(servers)):
             server = servers[(offset + j) % len(servers)]
             try:
-                msg = await _exchange(asker.exchange, server, build(), conf.timeout, conf.use_tcp)
+                if first is None:
+                    msg = await _exchange(asker.exchange, server, build(), conf.timeout, conf.use_tcp)
+                else:
+                    (query, outcome), first = first, None
+                    if isinstance(outcome, ExchangeError):
+                        raise outcome
+                    if isinstance(outcome, Truncated):
+                        msg = await _exchange(asker.exchange, server, query, conf.timeout, True)
+                    else:
+                        msg = outcome
             except ExchangeError as exc:
                 last = DNSError(
                     exc.text, name, server.hostport, is_timeout=exc.timeout, is_temporary=exc.temporary
@@ -235,6 +263,8 @@ async def _ask_all(
     if asker.conf.single_request or len(qtypes) == 1:
         for i in range(len(qtypes)):
             await ask(i)
+    elif _can_pair(asker):
+        return await _ask_paired(asker, fqdn, qtypes)
     else:
         try:
             async with trio.open_nursery() as nursery:
@@ -246,6 +276,114 @@ async def _ask_all(
         except BaseExceptionGroup as group:
             cancelled, rest = group.split(trio.Cancelled)
             if cancelled is None or rest is not None:
+                raise
+            raise _first_leaf(cancelled) from None
+    return results
+
+
+def _can_pair(asker: Asker) -> bool:
+    """Whether :func:`_ask_paired` applies: real sockets of Trio's own (no scripted
+    :class:`Exchange`, no custom socket factory), UDP first, and the same first server for
+    every question (no ``rotate``)."""
+    conf = asker.conf
+    return (
+        type(asker.exchange) is SocketExchange
+        and bool(asker.servers)
+        and not conf.use_tcp
+        and not conf.rotate
+        and sockets_are_trios()
+    )
+
+
+async def _ask_paired(
+    asker: Asker, fqdn: str, qtypes: list[dns.rdatatype.RdataType]
+) -> list[_wire.Reply | DNSError]:
+    """:func:`_ask_all`'s concurrent questions with their first exchange made by this task: every
+    question goes to the first server at once, each on its own socket with its own ID (as Go's
+    parallel ``tryOneName`` calls send them), and the replies are read in turn under one
+    per-exchange timeout -- every question is in flight for the same time, so one deadline is
+    each one's. A question whose first exchange settles it (an answer, NXDOMAIN or NODATA) needs
+    nothing more; the others (a timeout, a truncated reply, SERVFAIL, a socket error) go on
+    through Go's loop from there, concurrently as :func:`_ask_all` runs them.
+
+    For a new name this is most lookups, and it saves a nursery, a task and a cancel scope per
+    lookup (docs/benchmarks.rst).
+    """
+    results: list[_wire.Reply | DNSError] = [DNSError("unreachable", fqdn)] * len(qtypes)
+    try:
+        for qtype in qtypes:
+            _check_lean_name(asker, fqdn, qtype)
+    except DNSError as exc:
+        return [exc] * len(qtypes)
+    server, trust_ad = asker.servers[0], asker.conf.trust_ad
+    queries = [make_lean_query(fqdn, qtype, trust_ad) for qtype in qtypes]
+    outcomes: list[_wire.Reply | ExchangeError | Truncated | None] = [None] * len(qtypes)
+    flights: list[UDPFlight[_wire.Reply] | None] = []
+    waited = False
+    try:
+        for i, query in enumerate(queries):
+            try:
+                flights.append(send_udp(server, query.wire, query.match))
+            except ExchangeError as exc:  # noqa: PERF203 - one send per question
+                flights.append(None)
+                outcomes[i] = exc
+        with trio.move_on_after(asker.conf.timeout):
+            for i, flight in enumerate(flights):
+                if flight is not None:
+                    try:
+                        # After the first wait the next reply has often arrived already: take
+                        # it without another trip through the scheduler.
+                        got = flight.reply_now() if waited else None
+                        waited = True
+                        outcomes[i] = got if got is not None else await flight.reply()
+                    except (ExchangeError, Truncated) as exc:
+                        outcomes[i] = exc
+        for i, flight in enumerate(flights):
+            if outcomes[i] is None and flight is not None:
+                # Out of time while reading an earlier reply: take what has arrived for this
+                # one meanwhile, or it timed out too.
+                try:
+                    outcomes[i] = flight.reply_now()
+                except (ExchangeError, Truncated) as exc:
+                    outcomes[i] = exc
+    finally:
+        for flight in flights:
+            if flight is not None:
+                flight.close()
+    if not waited:  # every send failed: still a schedule point, as any lookup is
+        await trio.lowlevel.checkpoint()
+    rest: list[int] = []
+    for i, outcome in enumerate(outcomes):
+        if outcome is None:
+            outcome = outcomes[i] = ExchangeError("i/o timeout", temporary=True, timeout=True)
+        if isinstance(outcome, _wire.Reply):
+            why = check_reply(outcome, qtypes[i])
+            if why is None:
+                results[i] = outcome
+                continue
+            if why == ERR_NO_SUCH_HOST:  # NXDOMAIN or NODATA ends the question (_try_servers)
+                results[i] = DNSError(why, fqdn, server.hostport, is_not_found=True)
+                continue
+        rest.append(i)
+
+    async def go_on(i: int) -> None:
+        outcome = outcomes[i]
+        assert outcome is not None
+        try:
+            results[i] = await try_one_name_lean(asker, fqdn, qtypes[i], (queries[i], outcome))
+        except DNSError as exc:
+            results[i] = exc
+
+    if len(rest) == 1:
+        await go_on(rest[0])
+    elif rest:
+        try:
+            async with trio.open_nursery() as nursery:
+                for i in rest:
+                    nursery.start_soon(go_on, i)
+        except BaseExceptionGroup as group:
+            cancelled, others = group.split(trio.Cancelled)
+            if cancelled is None or others is not None:
                 raise
             raise _first_leaf(cancelled) from None
     return results

@@ -23,7 +23,7 @@ import functools
 import socket as _stdlib_socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Protocol, TypeVar
+from typing import Final, Generic, Protocol, TypeVar
 
 import trio
 
@@ -33,7 +33,7 @@ from .._sock import stdlib_socket_of
 from .._sockaddr import sockaddr_for
 from ._codec import ExchangeError
 
-__all__ = ["Exchange", "Server", "SocketExchange", "parse_server"]
+__all__ = ["Exchange", "Server", "SocketExchange", "UDPFlight", "parse_server", "send_udp"]
 
 _M = TypeVar("_M")
 
@@ -151,17 +151,85 @@ async def _read_exactly(stream: trio.SocketStream, n: int) -> bytes:
     return bytes(buf)
 
 
-async def _udp_direct(
-    raw: _stdlib_socket.socket,
+class UDPFlight(Generic[_M]):
+    """One UDP question sent on Trio's own socket, its reply not read yet: :meth:`SocketExchange.udp`
+    cut in two, so that one task can have several questions in flight (the client's paired
+    first try of A and AAAA) and read each reply in turn.
+
+    Made by :func:`send_udp`; :meth:`close` it (or use it as a context manager). Time is the
+    caller's: :meth:`reply` waits until a reply is accepted, under the caller's cancel scope.
+    """
+
+    __slots__ = ("_accept", "_raw", "_server", "_sock")
+
+    def __init__(
+        self,
+        sock: trio.socket.SocketType,
+        raw: _stdlib_socket.socket,
+        server: Server,
+        accept: Callable[[bytes], _M | None],
+    ) -> None:
+        self._sock, self._raw, self._server, self._accept = sock, raw, server, accept
+
+    def __enter__(self) -> UDPFlight[_M]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def _read(self) -> _M | None:
+        """One datagram, if there is one (BlockingIOError if not), accepted or None."""
+        try:
+            data = self._raw.recv(_RECV_SIZE)
+        except BlockingIOError:
+            raise
+        except OSError as exc:  # e.g. ICMP port unreachable: ECONNREFUSED
+            raise _socket_error("read", "udp", self._sock, self._server, exc) from None
+        return self._accept(data)  # None: not ours (or garbage): keep waiting, do not trust it
+
+    async def reply(self) -> _M:
+        """The first datagram *accept* takes (it may raise Truncated or ExchangeError)."""
+        while True:
+            await trio.lowlevel.wait_readable(self._raw)
+            try:
+                reply = self._read()
+            except BlockingIOError:
+                continue
+            if reply is not None:
+                return reply
+
+    def reply_now(self) -> _M | None:
+        """What has arrived already, without waiting: the first accepted reply, or None."""
+        while True:
+            try:
+                reply = self._read()
+            except BlockingIOError:
+                return None
+            if reply is not None:
+                return reply
+
+
+def _udp_socket(server: Server) -> trio.socket.SocketType:
+    try:
+        return trio.socket.socket(server.family, _stdlib_socket.SOCK_DGRAM)
+    except OSError as exc:  # e.g. EMFILE, or no IPv6 for the default [::1]:53
+        raise _dial_error("udp", server, "socket", exc) from None
+
+
+def _send_direct(
     sock: trio.socket.SocketType,
+    raw: _stdlib_socket.socket,
     server: Server,
     query: bytes,
     accept: Callable[[bytes], _M | None],
-) -> _M:
-    """:meth:`SocketExchange.udp` on Trio's own socket, through the standard-library socket
-    inside it: connect and send on a UDP socket never block, so the only wait (and checkpoint)
-    is for the reply, where ``trio.socket``'s methods checkpoint on each call (a new-name
-    lookup's two queries then cost about 20 µs less; docs/benchmarks.rst)."""
+) -> UDPFlight[_M]:
+    """Connect and send on the standard-library socket inside Trio's own: neither blocks on
+    UDP, so the only wait (and checkpoint) of the exchange is for the reply, where
+    ``trio.socket``'s methods checkpoint on each call (a new-name lookup's two queries then cost
+    about 20 µs less; docs/benchmarks.rst). Does not close *sock* on failure."""
     try:
         raw.connect(server.sockaddr)  # as in SocketExchange.udp: binds a random port, sends nothing
     except OSError as exc:
@@ -170,18 +238,28 @@ async def _udp_direct(
         raw.send(query)
     except OSError as exc:
         raise _socket_error("write", "udp", sock, server, exc) from None
-    while True:
-        await trio.lowlevel.wait_readable(raw)
-        try:
-            data = raw.recv(_RECV_SIZE)
-        except BlockingIOError:
-            continue
-        except OSError as exc:  # e.g. ICMP port unreachable: ECONNREFUSED
-            raise _socket_error("read", "udp", sock, server, exc) from None
-        reply = accept(data)
-        if reply is not None:
-            return reply
-        # not ours (or garbage): keep waiting, do not trust it
+    return UDPFlight(sock, raw, server, accept)
+
+
+def send_udp(server: Server, query: bytes, accept: Callable[[bytes], _M | None]) -> UDPFlight[_M] | None:
+    """Make a socket with :func:`trio.socket.socket`, connect it to *server* and send *query*,
+    without waiting and without a checkpoint: the flight, or None when the socket is not
+    Trio's own class (a custom socket factory's; :meth:`SocketExchange.udp` serves those
+    through their own methods).
+
+    Raises:
+        ExchangeError: the socket cannot be made, connected or written (Go's texts).
+    """
+    sock = _udp_socket(server)
+    raw = stdlib_socket_of(sock)
+    if raw is None:
+        sock.close()
+        return None
+    try:
+        return _send_direct(sock, raw, server, query, accept)
+    except ExchangeError:
+        sock.close()
+        raise
 
 
 class SocketExchange:
@@ -190,14 +268,11 @@ class SocketExchange:
     Stateless: one instance serves every resolver."""
 
     async def udp(self, server: Server, query: bytes, accept: Callable[[bytes], _M | None], /) -> _M:
-        try:
-            sock = trio.socket.socket(server.family, _stdlib_socket.SOCK_DGRAM)
-        except OSError as exc:  # e.g. EMFILE, or no IPv6 for the default [::1]:53
-            raise _dial_error("udp", server, "socket", exc) from None
+        sock = _udp_socket(server)
         with sock:
             raw = stdlib_socket_of(sock)
             if raw is not None:
-                return await _udp_direct(raw, sock, server, query, accept)
+                return await _send_direct(sock, raw, server, query, accept).reply()
             try:
                 # connect() sends nothing. It binds a fresh random ephemeral port, and from now
                 # on the kernel delivers to this socket only datagrams whose source is the
