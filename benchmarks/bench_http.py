@@ -193,7 +193,7 @@ def report(rows: list[Contender], *, markdown: bool, header: str) -> str:
         ratio = paired_ratio(theirs.per_op_us, ours.per_op_us)
         verdict = "met" if ratio >= goal else "MISSED"
         lines.append(
-            f"requests/s, trionet transport / httpx default, {host}: {ratio:.2f}x paired "
+            f"requests/s, trionet transport / httpx default, {host}: {ratio:.3f}x paired "
             f"({median(theirs.per_op_us) / median(ours.per_op_us):.2f}x of medians); goal >= {goal:.1f}x: {verdict}; "
             f"client CPU per request: {paired_ratio(theirs.cpu_us, ours.cpu_us):.2f}x less, paired"
         )
