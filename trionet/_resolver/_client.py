@@ -32,6 +32,7 @@ from .._sock import sockets_are_trios
 from . import _wire
 from ._codec import (
     ExchangeError,
+    LeanQuery,
     Truncated,
     check_header,
     check_reply,
@@ -309,15 +310,48 @@ async def _ask_paired(
     For a new name this is most lookups, and it saves a nursery, a task and a cancel scope per
     lookup (docs/benchmarks.rst).
     """
-    results: list[_wire.Reply | DNSError] = [DNSError("unreachable", fqdn)] * len(qtypes)
     try:
         for qtype in qtypes:
             _check_lean_name(asker, fqdn, qtype)
     except DNSError as exc:
         return [exc] * len(qtypes)
-    server, trust_ad = asker.servers[0], asker.conf.trust_ad
-    queries = [make_lean_query(fqdn, qtype, trust_ad) for qtype in qtypes]
-    outcomes: list[_wire.Reply | ExchangeError | Truncated | None] = [None] * len(qtypes)
+    server = asker.servers[0]
+    queries = [make_lean_query(fqdn, qtype, asker.conf.trust_ad) for qtype in qtypes]
+    outcomes = await _first_replies(server, queries, asker.conf.timeout)
+    results: list[_wire.Reply | DNSError | None] = [
+        _settled(outcome, qtype, fqdn, server) for outcome, qtype in zip(outcomes, qtypes, strict=True)
+    ]
+
+    async def go_on(i: int) -> None:
+        try:
+            results[i] = await try_one_name_lean(asker, fqdn, qtypes[i], (queries[i], outcomes[i]))
+        except DNSError as exc:
+            results[i] = exc
+
+    rest = [i for i, result in enumerate(results) if result is None]
+    if len(rest) == 1:
+        await go_on(rest[0])
+    elif rest:
+        try:
+            async with trio.open_nursery() as nursery:
+                for i in rest:
+                    nursery.start_soon(go_on, i)
+        except BaseExceptionGroup as group:
+            cancelled, others = group.split(trio.Cancelled)
+            if cancelled is None or others is not None:
+                raise
+            raise _first_leaf(cancelled) from None
+    settled = [r for r in results if r is not None]
+    assert len(settled) == len(results)  # every question went on to a result
+    return settled
+
+
+async def _first_replies(
+    server: Server, queries: list[LeanQuery], timeout: float
+) -> list[_wire.Reply | ExchangeError | Truncated]:
+    """Send every query to *server* at once, then read each one's reply in turn within
+    *timeout*: the reply, or what went wrong (``i/o timeout`` for none in time)."""
+    outcomes: list[_wire.Reply | ExchangeError | Truncated | None] = [None] * len(queries)
     flights: list[UDPFlight[_wire.Reply] | None] = []
     waited = False
     try:
@@ -327,7 +361,7 @@ async def _ask_paired(
             except ExchangeError as exc:  # noqa: PERF203 - one send per question
                 flights.append(None)
                 outcomes[i] = exc
-        with trio.move_on_after(asker.conf.timeout):
+        with trio.move_on_after(timeout):
             for i, flight in enumerate(flights):
                 if flight is not None:
                     try:
@@ -352,41 +386,26 @@ async def _ask_paired(
                 flight.close()
     if not waited:  # every send failed: still a schedule point, as any lookup is
         await trio.lowlevel.checkpoint()
-    rest: list[int] = []
-    for i, outcome in enumerate(outcomes):
-        if outcome is None:
-            outcome = outcomes[i] = ExchangeError("i/o timeout", temporary=True, timeout=True)
-        if isinstance(outcome, _wire.Reply):
-            why = check_reply(outcome, qtypes[i])
-            if why is None:
-                results[i] = outcome
-                continue
-            if why == ERR_NO_SUCH_HOST:  # NXDOMAIN or NODATA ends the question (_try_servers)
-                results[i] = DNSError(why, fqdn, server.hostport, is_not_found=True)
-                continue
-        rest.append(i)
+    timed_out = ExchangeError("i/o timeout", temporary=True, timeout=True)
+    return [outcome if outcome is not None else timed_out for outcome in outcomes]
 
-    async def go_on(i: int) -> None:
-        outcome = outcomes[i]
-        assert outcome is not None
-        try:
-            results[i] = await try_one_name_lean(asker, fqdn, qtypes[i], (queries[i], outcome))
-        except DNSError as exc:
-            results[i] = exc
 
-    if len(rest) == 1:
-        await go_on(rest[0])
-    elif rest:
-        try:
-            async with trio.open_nursery() as nursery:
-                for i in rest:
-                    nursery.start_soon(go_on, i)
-        except BaseExceptionGroup as group:
-            cancelled, others = group.split(trio.Cancelled)
-            if cancelled is None or others is not None:
-                raise
-            raise _first_leaf(cancelled) from None
-    return results
+def _settled(
+    outcome: _wire.Reply | ExchangeError | Truncated,
+    qtype: dns.rdatatype.RdataType,
+    fqdn: str,
+    server: Server,
+) -> _wire.Reply | DNSError | None:
+    """What a first exchange decides on its own, as :func:`_try_servers` would: the answer, or
+    ``no such host`` for NXDOMAIN/NODATA; None when Go's loop must go on."""
+    if not isinstance(outcome, _wire.Reply):
+        return None
+    why = check_reply(outcome, qtype)
+    if why is None:
+        return outcome
+    if why == ERR_NO_SUCH_HOST:
+        return DNSError(why, fqdn, server.hostport, is_not_found=True)
+    return None
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
