@@ -20,6 +20,7 @@ import trio
 import trionet
 import trionet.testing
 
+from ._signals import default_sigint
 from .dnsfake import FakeDNS
 from .loopback import closed_port
 
@@ -397,7 +398,9 @@ async def test_version_comes_from_the_package_metadata() -> None:
 async def _interrupt(args: list[str], ready: str, *, connect: str | None = None) -> tuple[int, str]:
     """Start ``trionet listen ARGS``, wait for *ready* on stderr, optionally leave a connection
     open to *connect* (so a handler task runs), then send SIGINT; the exit status and stderr."""
-    proc = await trio.lowlevel.open_process([*CMD, "listen", *args], stderr=subprocess.PIPE)
+    proc = await trio.lowlevel.open_process(
+        [*CMD, "listen", *args], stderr=subprocess.PIPE, preexec_fn=default_sigint
+    )
     assert proc.stderr is not None
     err = b""
     client: trio.SocketStream | trionet.PacketConn | None = None

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests._signals import default_sigint
 from tests.netlab.cases import TIMEOUT, Case, Session, all_cases, summarize
 from tests.netlab.clients import CLIENTS, by_name
 from tests.netlab.lab import PORT, REPO, Lab, list_netns, missing_requirements, remove_stale
@@ -185,7 +186,12 @@ def test_teardown_on_ctrl_c() -> None:
         "with Lab() as lab:\n    print(lab.client_ns, flush=True)\n    time.sleep(60)\n"
     )
     with subprocess.Popen(
-        [sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
     ) as proc:
         try:
             assert proc.stdout is not None
