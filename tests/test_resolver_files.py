@@ -212,3 +212,34 @@ async def test_lookup_port_with_4301_digits_is_an_invalid_port() -> None:
         assert str(info.value) == f"address {service}: invalid port"
     with pytest.raises(DNSError, match="unknown port"):
         await trionet.lookup_port("tcp", "\u00b2")
+
+
+async def test_hosts_dial_list_from_memory_remembers_a_no_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trionet._network import parse_network
+    from trionet._resolver import hosts_addr_list_now
+    from trionet._resolver._hosts import HostsTable
+
+    hosts, empty = tmp_path / "hosts", tmp_path / "empty"
+    hosts.write_text("127.0.0.1 in.test\n")
+    empty.write_text("")
+    r = Resolver(hosts_file=str(hosts), resolv_conf=str(empty))
+    net = parse_network("tcp")
+    assert hosts_addr_list_now(r, net, "in.test:80", None) is None  # the table is not read yet
+    await r.lookup_ip_addr("in.test")  # reads it
+    searched: list[str] = []
+    real = Resolver._hosts_addrs_now
+
+    def counting(self: Resolver, host: str, table: HostsTable) -> list[IPAddr] | None:
+        searched.append(host)
+        return real(self, host, table)
+
+    monkeypatch.setattr(Resolver, "_hosts_addrs_now", counting)
+    for _ in range(3):
+        assert hosts_addr_list_now(r, net, "in.test:80", None) == (trionet.TCPAddr("127.0.0.1", 80),)
+        assert hosts_addr_list_now(r, net, "out.test:80", None) is None  # a DNS name
+    assert searched == ["in.test", "out.test"]  # each searched once, the "no" remembered too
+    for i in range(200):  # bounded, whatever the dials ask
+        hosts_addr_list_now(r, net, f"n{i}.test:80", None)
+    assert len(r._hosts_now) <= 64  # pyright: ignore[reportPrivateUsage]

@@ -281,18 +281,20 @@ async def _dial_steps(sd: SysDialer, plan: _Plan, own: float) -> trio.SocketStre
             )
         )
     try:
+        addrs = plan.addrs
+        if addrs is None and tracer is None:
+            # A hosts-file name already in memory needs no lookup, in either strategy: its
+            # addresses are all in at once, as a literal's are, so localhost costs what an IP
+            # literal does. (Traced dials look it up, for the resolve events.)
+            addrs = hosts_addr_list_now(sd.d.resolver or default_resolver, sd.net, sd.address, sd.local)
         he = sd.d.happy_eyeballs
         if he is not None and sd.net.kind == "tcp":
             # The RFC 8305 strategy (Dialer.happy_eyeballs): resolving and connecting overlap
             # (its §3), so it takes steps 3 to 5 as one (``_rfc8305_dial``).
-            sock, addr = await dial_rfc8305(sd, he, plan.addrs, plan.target)
+            sock, addr = await dial_rfc8305(sd, he, addrs, plan.target)
         else:
-            addrs = plan.addrs
-            if addrs is None:  # step 3
-                # (A hosts-file name already in memory needs no lookup: localhost costs what
-                # an IP literal does. Traced dials look it up, for the resolve events.)
-                found = None if tracer is not None else _hosts_now(sd)
-                addrs = found if found is not None else await _resolve(sd)
+            if addrs is None:
+                addrs = await _resolve(sd)  # step 3
             if len(addrs) == 1 and tracer is None:
                 # Step 5, one attempt: one address and nobody tracing, so no race object and no
                 # partial deadline (all the time is this address's anyway). A traced dial takes
@@ -312,10 +314,6 @@ async def _dial_steps(sd: SysDialer, plan: _Plan, own: float) -> trio.SocketStre
         return trio.SocketStream(sock)
     assert not isinstance(addr, TCPAddr)  # a packet network resolves to no TCP address
     return PacketConn(sock, sd.net.name, remote_addr=addr)
-
-
-def _hosts_now(sd: SysDialer) -> tuple[Addr, ...] | None:
-    return hosts_addr_list_now(sd.d.resolver or default_resolver, sd.net, sd.address, sd.local)
 
 
 async def _resolve(sd: SysDialer) -> tuple[Addr, ...]:

@@ -52,7 +52,7 @@ from ._address import (
 from ._addrlist import is_ipv4_addr, lookup_addr_list, suits_local
 from ._attempt import SysDialer, Target, describe
 from ._errors import DNSError, OpError
-from ._resolver import Resolver, default_resolver, hosts_addr_list_now
+from ._resolver import Resolver, default_resolver
 from ._rfc8305 import Family, HappyEyeballs, alpn_registry
 from ._rfc8305_race import AnswerKind, Lookup, Stagger
 
@@ -295,19 +295,15 @@ async def dial_rfc8305(
     sd: SysDialer, he: HappyEyeballs, addrs: tuple[Addr, ...] | None, target: Target | None
 ) -> tuple[trio.socket.SocketType, Addr]:
     """Steps 3 to 5 of a ``tcp*`` dial with the RFC 8305 strategy: returns the winning socket
-    and its address. *addrs* are the plan's addresses when no lookup is needed (else None),
-    *target* the plan's ``(family, sockaddr)`` for a single one.
+    and its address. *addrs* are the addresses when no lookup is needed (the plan's literals,
+    or a hosts-file name's from memory; else None), *target* the plan's ``(family,
+    sockaddr)`` for a single literal.
 
     Raises:
         OpError: as :meth:`trionet.Dialer.dial` says.
         trio.Cancelled: the dialer's own deadline (``_dial`` turns that into the timeout
             error) or an enclosing scope.
     """
-    if addrs is None and sd.tracer is None:
-        # A hosts-file name (``localhost``) answers both families at once, from memory: §3
-        # has nothing to wait for, so the two lookups are skipped (traced dials take them,
-        # whose events show the answers).
-        addrs = hosts_addr_list_now(sd.d.resolver or default_resolver, sd.net, sd.address, sd.local)
     if addrs is not None and len(addrs) == 1 and sd.tracer is None:
         # One literal, nobody tracing: the strategy is one attempt (the IP-literal hot path).
         addr = sd.in_flight = addrs[0]

@@ -23,7 +23,7 @@ import trio
 
 from .._address import IP, Addr, IPAddr, lookup_port_static, parse_ip, split_host_port
 from .._addrlist import addr_list_of
-from .._errors import ERR_NO_SUCH_HOST, AddrError, DNSError, UnknownNetworkError
+from .._errors import ERR_NO_SUCH_HOST, DNSError, UnknownNetworkError
 from .._network import Network, parse_network
 from ._addrs import resolve_addr_list
 from ._client import Asker, lookup, lookup_ip_dns
@@ -103,8 +103,11 @@ class Resolver:
         self.hosts_file = hosts_file
         self.nsswitch_conf = nsswitch_conf
         self._exchange: Exchange = _SOCKETS if exchange is None else exchange
-        # hosts_addr_list_now's answers: (table, expiry, addresses) per (network, address, local)
-        self._hosts_now: dict[tuple[str, str, Addr | None], tuple[HostsTable, float, tuple[Addr, ...]]] = {}
+        # hosts_addr_list_now's answers, None included: (table, expiry, addresses or None) per
+        # (network, address, local)
+        self._hosts_now: dict[
+            tuple[str, str, Addr | None], tuple[HostsTable, float, tuple[Addr, ...] | None]
+        ] = {}
 
     @property
     def nameservers(self) -> list[str] | None:
@@ -267,13 +270,12 @@ class Resolver:
             raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
         return addrs, cname
 
-    def _hosts_addrs_now(self, host: str) -> list[IPAddr] | None:
-        """:meth:`lookup_ip_addr`'s answer for a hosts-file name when the order reads the file
-        first and its table is current (no read, no checkpoint); None: ask the usual way."""
+    def _hosts_addrs_now(self, host: str, table: HostsTable) -> list[IPAddr] | None:
+        """:meth:`lookup_ip_addr`'s answer for a hosts-file name from the current *table*, when
+        the order reads the file first; None: ask the usual way."""
         if self._order(host) not in ("files,dns", "files"):
             return None
-        table = self._hosts_cache.cached(trio.current_time())
-        texts = lookup_static_host(table, host)[0] if table is not None else None
+        texts = lookup_static_host(table, host)[0]
         return sort_addrs([IPAddr(text) for text in texts]) if texts else None
 
     async def _files_addrs(self, name: str) -> tuple[list[IPAddr], str]:
@@ -491,26 +493,27 @@ def hosts_addr_list_now(
     table = resolver._hosts_cache.cached(now)  # pyright: ignore[reportPrivateUsage]
     if table is None:
         return None
-    # Remembered while the table is the same one, for at most the source cache's lifetime: the
-    # RFC 6724 order of the answer is no staler than the sources it was sorted with.
+    # Remembered, a "no" too (so a DNS name pays one dict lookup here, not a second hosts-file
+    # search before its lookup), while the table is the same one and for at most the source
+    # cache's lifetime: the RFC 6724 order of the answer is no staler than the sources it was
+    # sorted with (and an nsswitch.conf edit is seen within that second).
     memo = resolver._hosts_now  # pyright: ignore[reportPrivateUsage]
     key = (net.name, address, hint)
     hit = memo.get(key)
     if hit is not None and hit[0] is table and now < hit[1]:
         return hit[2]
-    try:
-        host = split_host_port(address)[0]
-    except AddrError:
-        return None
-    ips = resolver._hosts_addrs_now(host)  # pyright: ignore[reportPrivateUsage]
-    if ips is None:
-        return None
-    try:
-        addrs = addr_list_of(net, address, ips, hint)
-    except OSError:
-        return None
-    if addrs is not None:
-        if len(memo) >= _HOSTS_NOW_MAX:
-            memo.clear()
-        memo[key] = (table, now + SOURCE_TTL, addrs)
+    addrs = _hosts_addr_list(resolver, table, net, address, hint)
+    if len(memo) >= _HOSTS_NOW_MAX:
+        memo.clear()
+    memo[key] = (table, now + SOURCE_TTL, addrs)
     return addrs
+
+
+def _hosts_addr_list(
+    resolver: Resolver, table: HostsTable, net: Network, address: str, hint: Addr | None
+) -> tuple[Addr, ...] | None:
+    try:
+        ips = resolver._hosts_addrs_now(split_host_port(address)[0], table)  # pyright: ignore[reportPrivateUsage]
+        return None if ips is None else addr_list_of(net, address, ips, hint)
+    except OSError:  # AddrError included: the lookup path reports it in its own words
+        return None
