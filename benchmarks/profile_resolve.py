@@ -80,7 +80,7 @@ BUCKETS: dict[str, str] = {
     "reply_now": "UDP socket calls (socket, connect, send, recv, close)",
     "close": "UDP socket calls (socket, connect, send, recv, close)",
     "_ask_paired": "exchange, try_one_name, lookup (trionet glue)",
-    "_check_lean_name": "query build",
+    "_lean_query": "query build",
     "exchange": "exchange, try_one_name, lookup (trionet glue)",
     "try_one_name": "exchange, try_one_name, lookup (trionet glue)",
     "_try_one_name": "exchange, try_one_name, lookup (trionet glue)",

@@ -149,7 +149,7 @@ async def try_one_name_lean(
     """:func:`try_one_name` for an A, AAAA or CNAME question, through the lean codec (*first*:
     see :func:`_try_servers`)."""
     if first is None:
-        _check_lean_name(asker, name, qtype)
+        _lean_query(asker, name, qtype, 0)  # refuse the name before any exchange
     trust_ad = asker.conf.trust_ad
     return await _try_servers(
         asker,
@@ -161,11 +161,13 @@ async def try_one_name_lean(
     )
 
 
-def _check_lean_name(asker: Asker, name: str, qtype: dns.rdatatype.RdataType) -> None:
+def _lean_query(asker: Asker, name: str, qtype: dns.rdatatype.RdataType, qid: int | None = None) -> LeanQuery:
+    """The lean query for *name*, or Go's ``cannot marshal DNS message`` for a name it cannot
+    carry (too long, or what dnspython refuses to encode)."""
     if len(name) > 254:
         raise DNSError("cannot marshal DNS message", name)
     try:
-        make_lean_query(name, qtype, asker.conf.trust_ad, 0)  # refuses what dnspython cannot encode
+        return make_lean_query(name, qtype, asker.conf.trust_ad, qid)
     except dns.exception.DNSException:
         raise DNSError("cannot marshal DNS message", name) from None
 
@@ -187,7 +189,7 @@ async def _try_servers(
     (by :func:`_ask_paired`); its outcome stands for that step, a truncated reply still going
     on to TCP with the same question, as :func:`_exchange` would."""
     conf, servers = asker.conf, asker.servers
-    offset = 0 if first is not None else conf.server_offset()  # (the paired try: no rotate)
+    offset = conf.server_offset()
     last: DNSError | None = None
     for _ in range(conf.attempts):
         for j in range(len(servers)):
@@ -311,12 +313,10 @@ async def _ask_paired(
     lookup (docs/benchmarks.rst).
     """
     try:
-        for qtype in qtypes:
-            _check_lean_name(asker, fqdn, qtype)
+        queries = [_lean_query(asker, fqdn, qtype) for qtype in qtypes]
     except DNSError as exc:
         return [exc] * len(qtypes)
     server = asker.servers[0]
-    queries = [make_lean_query(fqdn, qtype, asker.conf.trust_ad) for qtype in qtypes]
     outcomes = await _first_replies(server, queries, asker.conf.timeout)
     results: list[_wire.Reply | DNSError | None] = [
         _settled(outcome, qtype, fqdn, server) for outcome, qtype in zip(outcomes, qtypes, strict=True)
@@ -386,8 +386,10 @@ async def _first_replies(
                 flight.close()
     if not waited:  # every send failed: still a schedule point, as any lookup is
         await trio.lowlevel.checkpoint()
-    timed_out = ExchangeError("i/o timeout", temporary=True, timeout=True)
-    return [outcome if outcome is not None else timed_out for outcome in outcomes]
+    return [
+        outcome if outcome is not None else ExchangeError("i/o timeout", temporary=True, timeout=True)
+        for outcome in outcomes
+    ]
 
 
 def _settled(

@@ -156,8 +156,8 @@ class UDPFlight(Generic[_M]):
     cut in two, so that one task can have several questions in flight (the client's paired
     first try of A and AAAA) and read each reply in turn.
 
-    Made by :func:`send_udp`; :meth:`close` it (or use it as a context manager). Time is the
-    caller's: :meth:`reply` waits until a reply is accepted, under the caller's cancel scope.
+    Made by :func:`send_udp`; :meth:`close` it. Time is the caller's: :meth:`reply` waits until
+    a reply is accepted, under the caller's cancel scope.
     """
 
     __slots__ = ("_accept", "_raw", "_server", "_sock")
@@ -170,12 +170,6 @@ class UDPFlight(Generic[_M]):
         accept: Callable[[bytes], _M | None],
     ) -> None:
         self._sock, self._raw, self._server, self._accept = sock, raw, server, accept
-
-    def __enter__(self) -> UDPFlight[_M]:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._sock.close()
