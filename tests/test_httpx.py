@@ -373,7 +373,10 @@ async def _backend_pair(nursery: trio.Nursery) -> tuple[httpcore.AsyncNetworkStr
     return stream, server
 
 
-async def test_backend_read_and_write_timeouts_and_errors(nursery: trio.Nursery) -> None:
+async def test_backend_read_and_write_timeouts_and_errors(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    # Real loopback sockets in this process, on Trio's virtual clock: the timeouts are exact.
     stream, server = await _backend_pair(nursery)
     # data already there: read without waiting; nothing there: wait, then time out on time
     await server.send_all(b"ready")
@@ -381,7 +384,7 @@ async def test_backend_read_and_write_timeouts_and_errors(nursery: trio.Nursery)
     start = trio.current_time()
     with pytest.raises(httpcore.ReadTimeout, match="read: i/o timeout"):
         await stream.read(100, timeout=0.2)
-    assert 0.2 <= trio.current_time() - start < 0.5
+    assert trio.current_time() - start == pytest.approx(0.2)
 
     # a reply that comes while the read waits
     async def later() -> None:
@@ -389,11 +392,15 @@ async def test_backend_read_and_write_timeouts_and_errors(nursery: trio.Nursery)
         await server.send_all(b"late")
 
     nursery.start_soon(later)
+    start = trio.current_time()
     assert await stream.read(100, timeout=1.0) == b"late"
+    assert trio.current_time() - start == pytest.approx(0.05)
     # a write larger than the socket buffers, to a peer that does not read: the part that
     # does not fit waits under the timeout
+    start = trio.current_time()
     with pytest.raises(httpcore.WriteTimeout, match="write: i/o timeout"):
         await stream.write(b"x" * 64_000_000, timeout=0.2)
+    assert trio.current_time() - start == pytest.approx(0.2)
     # a reset connection: the read is an httpcore.ReadError, the peer's Go text inside
     server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     server.socket.close()
@@ -403,7 +410,9 @@ async def test_backend_read_and_write_timeouts_and_errors(nursery: trio.Nursery)
     await stream.aclose()
 
 
-async def test_backend_large_write_and_outer_cancellation(nursery: trio.Nursery) -> None:
+async def test_backend_large_write_and_outer_cancellation(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
     stream, server = await _backend_pair(nursery)
     body = os.urandom(8_000_000)
     received = bytearray()
@@ -420,8 +429,10 @@ async def test_backend_large_write_and_outer_cancellation(nursery: trio.Nursery)
         await done.wait()
     assert bytes(received) == body
     # an enclosing scope's cancellation while the read waits: a bare Cancelled, nothing else
+    start = trio.current_time()
     with trio.move_on_after(0.1) as scope:
         await stream.read(100, timeout=5.0)
     assert scope.cancelled_caught
+    assert trio.current_time() - start == pytest.approx(0.1)
     await stream.aclose()
     await server.aclose()
