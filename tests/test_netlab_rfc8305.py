@@ -18,7 +18,7 @@ Same requirements and marker as tests/test_netlab.py.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -33,10 +33,20 @@ pytestmark = [
     pytest.mark.skipif(bool(_missing), reason="the network lab needs " + ", ".join(_missing)),
 ]
 
-REPS = 3
+#: Repetitions per case and client: five, so that one or two dials a busy host delayed do not
+#: move the median; three for the cases that wait out the 5 s timeout (CI time), whose bound
+#: (5.0-5.1 s) is loose.
+REPS, SLOW_REPS = 5, 3
 CAD, RD = 0.250, 0.050
 #: The issue's bounds on the medians: ± 2 ms around a delay, + 2 ms over the resolution delay.
+#: What trionet itself adds is about 0.9 ms (docs/broken-networks.rst): Trio's I/O wait takes
+#: its timeout in whole milliseconds, rounded up, so a timer fires 0-1 ms late, and the next
+#: attempt's socket set-up comes after that.
 TOL = 0.002
+
+
+class TimingMiss(AssertionError):
+    """A median outside its time bound: the one failure a busy host can cause on its own."""
 
 
 @pytest.fixture(scope="module")
@@ -137,15 +147,35 @@ def _check(dials: Sequence[Dial], want: Expect) -> None:
         assert got is not None, detail
         if gap is None:
             continue
-        assert abs(got - gap) <= TOL, f"gap {i + 1}: {got * 1000:.2f} ms; {detail}"
+        if abs(got - gap) > TOL:
+            raise TimingMiss(f"gap {i + 1}: {got * 1000:.2f} ms; {detail}")
     if want.after_a is not None:
         got = _median([d.first_syn_after_a for d in dials])
         assert got is not None, detail
-        assert got <= want.after_a + TOL, f"first SYN {got * 1000:.2f} ms after A; {detail}"
+        if got > want.after_a + TOL:
+            raise TimingMiss(f"first SYN {got * 1000:.2f} ms after A; {detail}")
     lo, hi = want.within
-    assert lo <= s.median <= hi, detail
+    if not lo <= s.median <= hi:
+        raise TimingMiss(
+            f"median {s.median * 1000:.1f} ms outside [{lo * 1000:.0f}, {hi * 1000:.0f}]; {detail}"
+        )
     if want.error is not None:
         assert all(want.error in (d.error or "") for d in dials), detail
+
+
+def _measured(measure: Callable[[], list[Dial]], check: Callable[[list[Dial]], None]) -> None:
+    """Measure and check; after a :class:`TimingMiss`, measure once more, and the second
+    measurement decides. Why: on a shared virtual machine a burst of stolen CPU time can land on
+    most dials of one case (seen in CI: 252.3, 250.8 and 252.5 ms for the 250 ms delay, the
+    case before and after it on time). Both tries test the same rule, so a wrong delay still
+    fails, and a wrong family or order (never the host's doing) fails on the first."""
+    try:
+        check(measure())
+    except TimingMiss as first:
+        try:
+            check(measure())
+        except TimingMiss as second:
+            raise TimingMiss(f"twice: {first}\nthen: {second}") from None
 
 
 @pytest.mark.parametrize("case", all_cases(), ids=lambda c: c.key.replace(" ", "_"))
@@ -154,7 +184,13 @@ def test_rfc8305_on_every_lab_case(session: Session, case: Case) -> None:
     # The cases that wait for the 5 s timeout run one client only (CI time).
     slow = want.within[0] >= 1.0
     clients = ["trionet-rfc8305"] if slow else ["trionet-rfc8305", "trionet-rfc8305-https"]
-    dials = session.run_case(case, REPS, clients=clients)
+    reps = SLOW_REPS if slow else REPS
+    _measured(
+        lambda: session.run_case(case, reps, clients=clients), lambda dials: _check_case(case, want, dials)
+    )
+
+
+def _check_case(case: Case, want: Expect, dials: list[Dial]) -> None:
     plain = [d for d in dials if d.client == "trionet-rfc8305"]
     _check(plain, want)
     assert all("HTTPS" not in d.qtypes for d in plain), [d.qtypes for d in plain]
@@ -182,8 +218,10 @@ def test_adaptive_attempt_delay_follows_connect_times() -> None:
         blackholed = Case("adaptive", "IPv6 blackholed", ("drop",), ("ok",))
         # The warm-up dials of the session were fast IPv6 connects; more of them:
         session.run_case(fast, 8)
-        after_fast = session.run_case(blackholed, REPS)
-        _check(after_fast, Expect("IPv4", "6a 4a", (0.1,), within=(0.1, 0.12)))
+        _measured(
+            lambda: session.run_case(blackholed, REPS),
+            lambda dials: _check(dials, Expect("IPv4", "6a 4a", (0.1,), within=(0.1, 0.12))),
+        )
         # IPv6 connects that take 400 ms: SRTT climbs towards 400 ms, RTTVAR with it.
         session.run_case(slow, 8)
         after_slow = session.run_case(blackholed, 1)
