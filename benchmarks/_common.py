@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -151,9 +152,18 @@ T = TypeVar("T")
 
 def rotated(items: Sequence[T], round_number: int) -> list[T]:
     """*items* starting at position ``round_number % len(items)``: each round runs the
-    contenders in another order, so none always goes first (or right after a given other)."""
+    contenders in another order, so none always goes first. (Each still follows the same
+    neighbour whenever it is not first; :func:`shuffled` varies that too.)"""
     shift = round_number % len(items)
     return [*items[shift:], *items[:shift]]
+
+
+def shuffled(items: Sequence[T], round_number: int) -> list[T]:
+    """*items* in an order drawn afresh for each round (seeded by *round_number*, so a run is
+    repeatable): no contender always goes first, nor always right after a given other, whose
+    after-effects (a server still closing its connections, another process's CPU time) it
+    would otherwise pay for in every round."""
+    return random.Random(round_number).sample(list(items), len(items))
 
 
 def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:

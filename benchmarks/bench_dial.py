@@ -15,11 +15,18 @@ so it is never the bottleneck):
 * ``trio.open_tcp_stream`` and ``anyio.connect_tcp`` (trio backend);
 * Go's ``net.Dial`` (IP literal only: Go is kept off DNS), driven round by round over a pipe.
 
-Method: after a warm-up, the contenders run interleaved in rounds (the order rotates every
-round), N dials each per round, so drift (CPU frequency, neighbours, TIME_WAIT build-up) hits
-all of them alike. Each contender's figure is the median over rounds of its per-dial time; ratios
-are taken against the hand-written equivalent and against trionet. Target (issue 2): trionet's
-IP-literal dial at most 1.10x the hand-written equivalent.
+Method: after a warm-up, the contenders run interleaved in rounds (the order shuffled every
+round, seeded by the round number), N dials each per round, so drift (CPU frequency,
+neighbours, TIME_WAIT build-up) hits all of them alike, and none always runs right after the
+same other. (With the order rotated instead, the A/A control below always ran right after its
+identical twin, on warm caches, and measured 0.94x of it in one run on 2026-12-02: a fixed
+neighbour is a bias of the size of the target's margin.) Each contender's figure is the median over rounds of its per-dial
+time; ratios are taken against the hand-written equivalent and against trionet. Target (issue
+2): trionet's IP-literal dial at most 1.10x the hand-written equivalent.
+
+The hand-written equivalent runs twice, as two rows: the second ("A/A control") is the same
+code, so its ratio to the first is what this machine's noise alone makes of identical dials,
+the yardstick for reading the target's margin.
 """
 
 from __future__ import annotations
@@ -45,13 +52,14 @@ import trionet
 import trionet.trace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import accept_server, build_go, machine_line, median, paired_ratio, render_table, rotated
+from _common import accept_server, build_go, machine_line, median, paired_ratio, render_table, shuffled
 
 #: Runs *n* sequential dial + close and returns the elapsed time in nanoseconds.
 Runner = Callable[[int], Awaitable[int]]
 
 TARGET = 1.10  # trionet IP literal / hand-written equivalent
 HAND = "hand-written equivalent"
+CONTROL = "hand-written equivalent (A/A control)"
 TRIONET = "trionet IP literal"
 
 
@@ -150,6 +158,7 @@ def python_contenders(port: int) -> list[Contender]:
         Contender("trionet IP literal, tracing observed", traced),
         Contender("raw trio.socket connect", _timed(raw)),
         Contender(HAND, _timed(hand_written)),
+        Contender(CONTROL, _timed(hand_written)),
         Contender("trio.open_tcp_stream", _timed(open_tcp_stream)),
         Contender("anyio.connect_tcp (trio backend)", _timed(anyio_connect)),
     ]
@@ -190,13 +199,13 @@ class GoDialer:
 
 
 async def measure(contenders: list[Contender], rounds: int, dials: int, warmup: int) -> None:
-    """Warm up, then run *rounds* rounds of *dials* dials per contender, rotating the order."""
+    """Warm up, then run *rounds* rounds of *dials* dials per contender, the order shuffled."""
     active = [c for c in contenders if c.run is not None]
     for c in active:
         assert c.run is not None
         await c.run(warmup)
     for r in range(rounds):
-        for c in rotated(active, r):
+        for c in shuffled(active, r):
             assert c.run is not None
             gc.collect()  # no contender pays for another's garbage
             elapsed_ns = await c.run(dials)
@@ -240,6 +249,12 @@ def report(contenders: list[Contender], *, markdown: bool, header: str) -> str:
         lines.append(
             f"trionet IP literal / hand-written equivalent: {paired:.3f} paired "
             f"({medians[TRIONET] / medians[HAND]:.3f} of medians); target <= {TARGET:.2f}: {verdict}"
+        )
+    control = by_name.get(CONTROL)
+    if hand and control:
+        lines.append(
+            f"A/A control (identical code) / hand-written equivalent: {_paired(control, hand):.3f} paired "
+            f"({medians[CONTROL] / medians[HAND]:.3f} of medians): this run's noise floor"
         )
     comparisons = [
         ("trio.open_tcp_stream", "trionet IP literal / trio.open_tcp_stream"),
