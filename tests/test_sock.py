@@ -78,6 +78,56 @@ async def test_go_fd_connect_table(connect_errno: int, so_errors: list[int], wan
         assert raw.so_errors == []
 
 
+class _DoneInTheCall(_Scripted):
+    """connect() says EINPROGRESS, but the handshake is already over (as over loopback)."""
+
+    def getpeername(self) -> tuple[str, int]:
+        return ("127.0.0.1", 9)
+
+
+async def test_a_connect_finished_inside_the_call_does_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def no_wait(sock: object) -> None:  # pragma: no cover - the assertion
+        raise AssertionError("waited for writability")
+
+    monkeypatch.setattr(trio.lowlevel, "wait_writable", no_wait)
+    with _DoneInTheCall(errno.EINPROGRESS, []) as raw:
+        with trio.testing.assert_checkpoints():  # still a schedule point (the dial checks
+            await trio.lowlevel.checkpoint_if_cancelled()  # for cancellation first)
+            await connect(_NOT_USED, raw, ("127.0.0.1", 9))
+        assert raw.so_error_reads == 0
+
+
+async def test_a_real_loopback_connect_skips_the_poller_and_a_refusal_still_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The kernel runs a loopback handshake inside connect(): no wait for writability. A refused
+    # connect is not connected (getpeername: ENOTCONN) and takes the wait, which reports it.
+    waits: list[object] = []
+    real_wait = trio.lowlevel.wait_writable
+
+    async def counting_wait(sock: socket.socket) -> None:
+        waits.append(sock)
+        await real_wait(sock)
+
+    monkeypatch.setattr(trio.lowlevel, "wait_writable", counting_wait)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        with socket.socket() as raw:
+            raw.setblocking(False)
+            await connect(_NOT_USED, raw, listener.getsockname())
+            assert raw.getpeername() == listener.getsockname()
+        assert waits == []
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]  # bound, never listening: refused
+            with socket.socket() as raw:
+                raw.setblocking(False)
+                with pytest.raises(ConnectionRefusedError):
+                    await connect(_NOT_USED, raw, ("127.0.0.1", port))
+            assert waits == [raw]
+
+
 def test_trio_sockets_take_the_direct_path() -> None:
     # If a Trio release moves the socket it wraps, dials would silently fall back to the slower
     # SocketType.connect (and to its EAGAIN handling): this test says so instead.

@@ -192,6 +192,17 @@ async def connect(sock: trio.socket.SocketType, raw: _stdlib_socket.socket | Non
             await trio.lowlevel.cancel_shielded_checkpoint()
             raise
         if exc.errno != _errno.EISCONN:  # in progress: wait for the outcome
+            # Over loopback the kernel has usually run the whole handshake inside the call:
+            # getpeername then succeeds (it fails with ENOTCONN in SYN_SENT, and after a
+            # refusal), and the poller round trip -- three epoll calls and a trip through
+            # Trio's scheduler -- is saved. Elsewhere it costs one system call per dial.
+            try:
+                raw.getpeername()
+            except OSError:
+                pass
+            else:
+                await trio.lowlevel.cancel_shielded_checkpoint()
+                return
             while True:
                 await trio.lowlevel.wait_writable(raw)
                 err = raw.getsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_ERROR)
