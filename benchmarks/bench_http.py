@@ -19,8 +19,8 @@ so no DNS query can leave the machine either way.
 
 The server is Go's ``net/http`` with keep-alives off (``benchmarks/go/httpsrv``, in another
 process, so it is never the bottleneck); a Python thread server replaces it when Go cannot be
-built. Method as in ``bench_dial.py``: warm-up, then rounds with the order rotated, each
-contender's figure the median over rounds, ratios paired per round. Goals (issue 14): trionet's
+built. Method as in ``bench_dial.py``: warm-up, then rounds with the order shuffled (seeded by
+the round number), each contender's figure the median over rounds, ratios paired per round. Goals (issue 14): trionet's
 transport at least **1.2x** httpx's requests/s for the IP literal and **1.5x** for ``localhost``.
 """
 
@@ -31,13 +31,16 @@ import atexit
 import contextlib
 import gc
 import shutil
+import socket
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpcore
 import httpx
 import trio
 
@@ -45,7 +48,7 @@ import trionet
 import trionet.httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import build_go, machine_line, median, paired_ratio, port_server, render_table, rotated
+from _common import build_go, machine_line, median, paired_ratio, port_server, render_table, shuffled
 
 #: Runs *n* sequential operations; returns (elapsed wall-clock ns, this process's CPU ns).
 Runner = Callable[[int], Awaitable[tuple[int, int]]]
@@ -119,6 +122,53 @@ def etc_hosts_dialer() -> trionet.Dialer:
     return trionet.Dialer(resolver=resolver)
 
 
+FLOOR = "httpx + bare-connect backend, 127.0.0.1 (floor)"
+
+
+class _BareStream(httpcore.AsyncNetworkStream):
+    """The least a network stream can do for httpcore: no timeouts, no error mapping."""
+
+    def __init__(self, stream: trio.SocketStream) -> None:
+        self._stream = stream
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.receive_some(max_bytes)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.send_all(buffer)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    def get_extra_info(self, info: str) -> object:
+        return None
+
+
+class _BareBackend(httpcore.AsyncNetworkBackend):
+    """The floor for any backend under httpx: one ``trio.socket`` connect to an IPv4 literal and
+    nothing else (no resolver, no timeout, no keep-alive options). What httpx's default trio
+    backend gains over it is the most any backend could gain, so it bounds the goal."""
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            await sock.connect((host, port))
+        except BaseException:
+            sock.close()
+            raise
+        return _BareStream(trio.SocketStream(sock))
+
+    async def sleep(self, seconds: float) -> None:
+        await trio.sleep(seconds)
+
+
 def contenders(port: int, clients: list[httpx.AsyncClient]) -> list[Contender]:
     """The rows; the httpx clients made are appended to *clients* (closed by the caller)."""
     no_keepalive = httpx.Limits(max_keepalive_connections=0)
@@ -127,7 +177,11 @@ def contenders(port: int, clients: list[httpx.AsyncClient]) -> list[Contender]:
         transport=trionet.httpx.AsyncHTTPTransport(dialer, limits=no_keepalive, trust_env=False)
     )
     theirs = httpx.AsyncClient(limits=no_keepalive, trust_env=False)
-    clients += [ours, theirs]
+    floor_transport = trionet.httpx.AsyncHTTPTransport(limits=no_keepalive, trust_env=False)
+    # (The transport's pool, given the bare backend: the same httpcore pool as the other rows.)
+    floor_transport._pool._network_backend = _BareBackend()  # pyright: ignore[reportPrivateUsage]
+    floor = httpx.AsyncClient(transport=floor_transport)
+    clients += [ours, theirs, floor]
     rows: list[Contender] = []
     for host in ("127.0.0.1", "localhost"):
         url = f"http://{host}:{port}/"
@@ -154,15 +208,17 @@ def contenders(port: int, clients: list[httpx.AsyncClient]) -> list[Contender]:
             Contender(f"trionet.open_tcp_stream, {host}", "dial", host, _timed(trionet_dial)),
             Contender(f"trio.open_tcp_stream, {host}", "dial", host, _timed(trio_dial)),
         ]
+        if host == "127.0.0.1":
+            rows.append(Contender(FLOOR, "req", host, _timed(get(floor))))
     return rows
 
 
 async def measure(rows: list[Contender], rounds: int, requests: int, warmup: int) -> None:
-    """Warm up, then *rounds* rounds of *requests* operations per contender, order rotated."""
+    """Warm up, then *rounds* rounds of *requests* operations per contender, order shuffled."""
     for c in rows:
         await c.run(warmup)
     for r in range(rounds):
-        for c in rotated(rows, r):
+        for c in shuffled(rows, r):
             gc.collect()
             elapsed_ns, cpu_ns = await c.run(requests)
             c.per_op_us.append(elapsed_ns / requests / 1000)
@@ -197,6 +253,16 @@ def report(rows: list[Contender], *, markdown: bool, header: str) -> str:
             f"({median(theirs.per_op_us) / median(ours.per_op_us):.2f}x of medians); goal >= {goal:.1f}x: {verdict}; "
             f"client CPU per request: {paired_ratio(theirs.cpu_us, ours.cpu_us):.2f}x less, paired"
         )
+    ours, theirs, floor = (
+        by["httpx + trionet transport, 127.0.0.1"],
+        by["httpx default (trio backend), 127.0.0.1"],
+        by[FLOOR],
+    )
+    lines.append(
+        f"requests/s, bare-connect floor / httpx default, 127.0.0.1: "
+        f"{paired_ratio(theirs.per_op_us, floor.per_op_us):.3f}x paired: the most any backend gains; "
+        f"trionet transport / floor: {paired_ratio(floor.per_op_us, ours.per_op_us):.3f}x"
+    )
     for host in GOALS:
         ours, theirs = by[f"trionet.open_tcp_stream, {host}"], by[f"trio.open_tcp_stream, {host}"]
         lines.append(
