@@ -19,7 +19,7 @@ import trio
 import trio.testing
 
 import trionet
-from trionet import Dialer, HappyEyeballs, OpError, trace
+from trionet import Dialer, HappyEyeballs, IPAddr, OpError, trace
 from trionet._rfc8305 import rtt_history
 from trionet.testing import FakeNet
 
@@ -141,6 +141,42 @@ ROWS = [
         0,
     ),
     (
+        "§4: both answers at once, RFC 6724 (the fake's: add_host order) puts IPv4 first",
+        [V4A, V6A],
+        0,
+        0,
+        {V4A: "hole"},
+        {},
+        "tcp",
+        {V4A: 0, V6A: 0.25},
+        V6A,
+        0.25,
+    ),
+    (
+        "§4: A, then AAAA inside the resolution delay, sorted together: IPv4 first",
+        [V4A, V6A],
+        0,
+        0.03,
+        {V4A: "hole"},
+        {},
+        "tcp",
+        {V4A: 0.03, V6A: 0.28},
+        V6A,
+        0.28,
+    ),
+    (
+        "§3 before §4: AAAA alone first starts at once, whatever RFC 6724 says",
+        [V4A, V6A],
+        0.1,
+        0,
+        {V6A: "hole"},
+        {},
+        "tcp",
+        {V6A: 0, V4A: 0.25},
+        V4A,
+        0.25,
+    ),
+    (
         "custom attempt and resolution delays",
         [V6A, V4A],
         0,
@@ -245,14 +281,21 @@ async def test_hosts_file_names_answer_at_once(
     hosts = tmp_path / "hosts"
     hosts.write_text(f"{V4A} both.test\n{V6A} both.test\n")
     resolver = trionet.Resolver(hosts_file=str(hosts), resolv_conf="/dev/null", nameservers=["127.0.0.1:1"])
+    # RFC 6724 with this machine's routes decides which family goes first (the kernel's source
+    # address for each: a machine whose only IPv6 source is a ULA prefers IPv4, rule 5), the
+    # same for the first dial (two lookups, sorted together) and the next (the list in memory).
+    first, second = (str(a) for a in resolver._sort_addrs("both.test", [IPAddr(V4A), IPAddr(V6A)]))  # pyright: ignore[reportPrivateUsage]
     net = FakeNet()
-    net.blackhole(V6A)
+    net.blackhole(first)
+    d = Dialer(resolver=resolver, happy_eyeballs=HappyEyeballs())
     with net.install():
-        stream = await Dialer(resolver=resolver, happy_eyeballs=HappyEyeballs()).dial("tcp", "both.test:80")
-    # both families at once, no resolution delay; IPv6 (RFC 6724's preference) first
-    assert net.connect_times == {V6A: 0, V4A: 0.25}
+        for _ in range(2):
+            start, before = trio.current_time(), len(net.connects)
+            stream = await d.dial("tcp", "both.test:80")
+            await stream.aclose()
+            # both families at once, no resolution delay; RFC 6724's first, then the other
+            assert [(c.ip, c.start - start) for c in net.connects[before:]] == [(first, 0), (second, 0.25)]
     assert not [s for s in net.sockets if s.type == 2]  # SOCK_DGRAM: no DNS query was made
-    await stream.aclose()
 
 
 async def test_every_attempt_fails_first_attempts_error(autojump_clock: trio.testing.MockClock) -> None:

@@ -125,6 +125,45 @@ def test_real_answer_replaces_hints() -> None:
     assert q2.pop() == "1.0.0.9"
 
 
+def _ipv4_first(addrs: list[str]) -> list[str]:
+    return sorted(addrs, key=lambda a: ":" in a)  # an "RFC 6724" that prefers IPv4 (stable)
+
+
+def test_reorder_lets_one_order_across_families_choose_the_first() -> None:
+    # §4: the addresses received so far are sorted together; the head's family leads.
+    q: AddressQueue[str] = AddressQueue(fam)
+    q.add(["::1", "::2"])  # AAAA first: IPv6 would lead
+    q.add(["1.0.0.1", "1.0.0.2"])
+    before = q.preferred
+    q.reorder(_ipv4_first)
+    assert (before, q.preferred) == (6, 4)
+    assert [q.pop() for _ in range(5)] == ["1.0.0.1", "::1", "1.0.0.2", "::2", None]
+
+
+def test_reorder_keeps_each_familys_new_order_and_needs_both_families() -> None:
+    q: AddressQueue[str] = AddressQueue(fam)
+    q.add(["::1", "::2", "1.0.0.1"])
+    q.reorder(lambda addrs: ["::2", "1.0.0.1", "::1"])
+    assert [q.pop() for _ in range(4)] == ["::2", "1.0.0.1", "::1", None]
+    # one family only: nothing to choose, and the order is the answer's
+    one: AddressQueue[str] = AddressQueue(fam)
+    one.add(["::1", "::2"])
+    one.reorder(lambda addrs: addrs[::-1])
+    assert [one.pop(), one.pop()] == ["::1", "::2"]
+
+
+def test_reorder_changes_nothing_once_an_attempt_was_made_or_for_a_broken_order() -> None:
+    q: AddressQueue[str] = AddressQueue(fam)
+    q.add(["::1", "::2", "1.0.0.1"])
+    assert q.pop() == "::1"
+    q.reorder(_ipv4_first)  # too late: the race has begun with IPv6
+    assert [q.pop(), q.pop()] == ["1.0.0.1", "::2"]
+    broken: AddressQueue[str] = AddressQueue(fam)
+    broken.add(["::1", "1.0.0.1"])
+    broken.reorder(lambda addrs: ["1.0.0.1"])  # not a permutation of the queue: ignored
+    assert [broken.pop(), broken.pop()] == ["::1", "1.0.0.1"]
+
+
 def test_queue_without_addresses() -> None:
     q: AddressQueue[str] = AddressQueue(fam, 2)
     assert q.pop() is None

@@ -359,6 +359,47 @@ async def test_schedule(
     assert [c for c in net.conns if not c.closed] == [conn]
 
 
+def _ipv4_first(addrs: list[str]) -> list[str]:
+    return sorted(addrs, key=lambda a: ":" in a)  # an RFC 6724 order that prefers IPv4
+
+
+# (id, lookups, expected starts): every address hangs; the race sorts with _ipv4_first.
+ORDER_ROWS = [
+    (
+        "A, then AAAA inside the resolution delay: sorted together, IPv4 leads",
+        [lookup("AAAA", 0.03, ["::1"]), lookup("A", 0.0, ["1.0.0.1"])],
+        [(0.03, "1.0.0.1"), (0.28, "::1")],
+    ),
+    (
+        "both in the same instant: sorted together, IPv4 leads",
+        [lookup("AAAA", 0.01, ["::1", "::2"]), lookup("A", 0.01, ["1.0.0.1"])],
+        [(0.01, "1.0.0.1"), (0.26, "::1"), (0.51, "::2")],
+    ),
+    (
+        "AAAA alone first: §3 starts at once, before A can be sorted with it",
+        [lookup("AAAA", 0.0, ["::1"]), lookup("A", 0.1, ["1.0.0.1"])],
+        [(0.0, "::1"), (0.25, "1.0.0.1")],
+    ),
+    (
+        "A alone past the resolution delay: IPv4 starts, AAAA joins later",
+        [lookup("AAAA", 0.2, ["::1"]), lookup("A", 0.0, ["1.0.0.1"])],
+        [(0.05, "1.0.0.1"), (0.3, "::1")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("lookups", "starts"), [pytest.param(*r[1:], id=str(r[0])) for r in ORDER_ROWS])
+async def test_answers_of_both_families_are_sorted_together_at_the_start(
+    autojump_clock: trio.testing.MockClock, lookups: list[Lookup[str]], starts: list[tuple[float, str]]
+) -> None:
+    net = Net(dict.fromkeys(["::1", "::2", "1.0.0.1"], (0.0, "hang")))
+    race = Stagger(HappyEyeballs(), net.attempt, fam, history=RTTHistory(), order=_ipv4_first)
+    with trio.move_on_after(10):
+        await race.run((), lookups)
+    assert net.starts == starts
+    assert race.preferred == fam(starts[0][1])
+
+
 async def test_all_fail_raises_the_first_attempts_error(autojump_clock: trio.testing.MockClock) -> None:
     # The first attempt fails last; its error is still the one raised, all are kept in order.
     net = Net({"::1": (1, "refuse"), "1.0.0.1": (0.5, "refuse"), "::2": (0.1, "refuse")})

@@ -224,6 +224,21 @@ class AddressQueue(Generic[A]):
             self.preferred = self._family_of(next(a for a in addrs if a in new))
         return fresh
 
+    def reorder(self, order: Callable[[list[A]], Sequence[A]]) -> None:
+        """§4 across families: before the first :meth:`pop`, with both families queued, sort
+        every queued address together with *order* (RFC 6724) and let its head choose the
+        preferred family, each family keeping the order *order* gave it. Otherwise (one family,
+        or attempts already made) nothing changes: what arrives later is sorted in per family."""
+        if self.popped or not (self._queues[4] and self._queues[6]):
+            return
+        queued = self._queues[6] + self._queues[4]
+        ordered = list(order(queued))
+        if len(ordered) != len(queued) or set(ordered) != set(queued):
+            return  # not a permutation of the queue: keep the order of arrival
+        self.preferred = self._family_of(ordered[0])
+        for family in (6, 4):
+            self._queues[family] = [a for a in ordered if self._family_of(a) == family]
+
     def pop(self) -> A | None:
         """The next address to try, or None when none is left."""
         if self.preferred is None:

@@ -137,7 +137,7 @@ class _Dial:
         #: Lookups not answered yet; -1 once ResolveDone was emitted.
         self.lookups_left = 0
         self.stagger: Stagger[Addr, trio.socket.SocketType] = Stagger(
-            he, self._attempt, _family, observer=self
+            he, self._attempt, _family, observer=self, order=self._rfc6724 if host else None
         )
         #: Every attempt error so far, in the order they happened (the race's own list).
         self.errors: list[OSError] = self.stagger.errors
@@ -161,6 +161,16 @@ class _Dial:
                 got = TCPAddr(addr.ip, port, addr.zone)
             self._real[addr] = got
         return got
+
+    def _rfc6724(self, addrs: list[Addr]) -> list[Addr]:
+        """The A and AAAA answers sorted together, as the resolver sorts one answer (RFC 6724,
+        with the kernel's source address for each): the race's §4 order across families."""
+        resolver = self._sd.d.resolver or default_resolver
+        by_ip = {IPAddr(a.ip, a.zone): a for a in addrs if isinstance(a, TCPAddr)}
+        if len(by_ip) != len(addrs):
+            return addrs  # (only TCP addresses race)
+        ordered = resolver._sort_addrs(self.host, list(by_ip))  # pyright: ignore[reportPrivateUsage]
+        return [by_ip[ip] for ip in ordered if ip in by_ip]
 
     def _attempt(self, addr: Addr) -> Awaitable[trio.socket.SocketType]:
         return self._quiet.attempt(self.real(addr))

@@ -11,6 +11,8 @@ The schedule, as RFC 8305 has it:
   lookup has answered); when the A answer comes first, its addresses wait up to
   ``resolution_delay`` for AAAA. An answer that arrives later is sorted into the addresses not
   yet tried (:class:`~trionet._rfc8305.AddressQueue`).
+* **§4.** When the attempts start with answers of both families in, the injected *order* (the
+  resolver's RFC 6724 sort) sorts them together and its head's family leads the interlacing.
 * **§5.** The next attempt starts ``attempt_delay`` after the previous one *started*, or at once
   when an attempt fails. Earlier attempts are **not** cancelled when a new one starts (unlike
   Go's serial walk, and like trio's ``open_tcp_stream``): the first to connect wins, every other
@@ -87,6 +89,9 @@ class Stagger(Generic[A, C]):
         history: the connect-time history ``adaptive=True`` reads and every success feeds;
             None: the process-wide one.
         observer: gets every answer and attempt as it happens, or None.
+        order: sorts addresses of both families together (RFC 6724); used once, when the
+            attempts start with answers of both families in (§4: the addresses received so
+            far are sorted together). None: the family whose answer came first leads.
     """
 
     __slots__ = (
@@ -106,6 +111,7 @@ class Stagger(Generic[A, C]):
         "_lookup_errors_at",
         "_lookups_left",
         "_observer",
+        "_order",
         "_queue",
         "_real",
         "_running",
@@ -124,8 +130,10 @@ class Stagger(Generic[A, C]):
         *,
         history: RTTHistory | None = None,
         observer: RaceObserver[A] | None = None,
+        order: Callable[[list[A]], Sequence[A]] | None = None,
     ) -> None:
         self._he = he
+        self._order = order
         self._attempt = attempt
         self._family_of = family_of
         self._history = rtt_history if history is None else history
@@ -233,6 +241,8 @@ class Stagger(Generic[A, C]):
                 for answer, replace in self._held:  # AAAA, if it came, was queued first
                     queue.add(answer, replace=replace)
                 self._held.clear()
+                if self._order is not None:
+                    queue.reorder(self._order)  # both families in: RFC 6724 picks the first
             if len(queue) and (self._kicks or now >= next_at):
                 addr = queue.pop()
                 assert addr is not None

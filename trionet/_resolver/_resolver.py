@@ -241,6 +241,13 @@ class Resolver:
         shared = await do_shared((id(self), network, host), lambda: self._lookup_ip(network, host, order))
         return list(shared)
 
+    def _sort_addrs(self, host: str, addrs: list[IPAddr]) -> list[IPAddr]:
+        """*addrs* of *host* in RFC 6724 order, as one answer is sorted (the kernel's source
+        address for each, remembered briefly). The RFC 8305 dial sorts its separate A and AAAA
+        answers together with it; :class:`trionet.testing.FakeResolver` orders by
+        ``add_host`` instead, and ignores nothing else."""
+        return sort_addrs(addrs)
+
     async def _lookup_ip(self, network: str, host: str, order: Order) -> list[IPAddr]:
         if order == "system":
             return await system_lookup_ip(host, network)

@@ -68,6 +68,10 @@ class FakeNet:
     ) -> None:
         """Make *name* resolve to *addrs* (IP literals, in this order).
 
+        The order stands for RFC 6724's: answers keep it, and the RFC 8305 strategy, which
+        sorts its separate A and AAAA answers together when both are in before its first
+        attempt, sorts them into it (so ``[IPv4, IPv6]`` with equal delays starts with IPv4).
+
         Each family's answer comes after its delay in seconds: *ipv4_delay* for the A answer,
         *ipv6_delay* for AAAA, each *delay* when None. A lookup of one family (``"ip4"``,
         ``"ip6"``, as the RFC 8305 strategy asks) takes that family's delay; a lookup of both

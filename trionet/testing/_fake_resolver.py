@@ -156,6 +156,14 @@ class FakeResolver(Resolver):
         await sleep_exact(delay)
         return list(records)
 
+    def _sort_addrs(self, host: str, addrs: list[IPAddr]) -> list[IPAddr]:
+        """The fake's RFC 6724 order: the order :meth:`add` was given for *host* (addresses it
+        does not list keep their order, after those it does)."""
+        entry = self._hosts.get(_name_key(host))
+        listed = [] if entry is None else entry.addrs
+        rank = {a: i for i, a in reversed(list(enumerate(listed)))}
+        return sorted(addrs, key=lambda a: rank.get(a, len(listed)))
+
     def _known(self, name: str) -> bool:
         return _name_key(name) in self._hosts
 
