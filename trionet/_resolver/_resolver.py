@@ -244,8 +244,8 @@ class Resolver:
     def _sort_addrs(self, host: str, addrs: list[IPAddr]) -> list[IPAddr]:
         """*addrs* of *host* in RFC 6724 order, as one answer is sorted (the kernel's source
         address for each, remembered briefly). The RFC 8305 dial sorts its separate A and AAAA
-        answers together with it; :class:`trionet.testing.FakeResolver` orders by
-        ``add_host`` instead, and ignores nothing else."""
+        answers together with it. *host* is unused here; :class:`trionet.testing.FakeResolver`
+        overrides this to order by what ``add_host`` was given for *host*."""
         return sort_addrs(addrs)
 
     async def _lookup_ip(self, network: str, host: str, order: Order) -> list[IPAddr]:

@@ -161,7 +161,9 @@ class FakeResolver(Resolver):
         does not list keep their order, after those it does)."""
         entry = self._hosts.get(_name_key(host))
         listed = [] if entry is None else entry.addrs
-        rank = {a: i for i, a in reversed(list(enumerate(listed)))}
+        rank: dict[IPAddr, int] = {}
+        for i, a in enumerate(listed):
+            rank.setdefault(a, i)  # a repeated address ranks where it first appears
         return sorted(addrs, key=lambda a: rank.get(a, len(listed)))
 
     def _known(self, name: str) -> bool:
