@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings, strategies as st
 
 from trionet._resolver._dnsconfig import (
     DEFAULT_NS,
@@ -156,6 +157,9 @@ _LONG = (_C63 + ".") * 5 + "example"
         ("", False),
         (".", True),
         ("127.0.0.1", False),  # all-numeric
+        ("1-2", True),  # a dash is not numeric (Go)
+        ("0-0.1", True),
+        ("1_2", True),
         ("-a.com", False),
         ("a b.com", False),
         ("ünï.com", False),
@@ -163,6 +167,59 @@ _LONG = (_C63 + ".") * 5 + "example"
 )
 def test_is_domain_name(name: str, ok: bool) -> None:
     assert is_domain_name(name) is ok
+
+
+def _go_is_domain_name(s: str) -> bool:
+    """Go's ``isDomainName`` as Go writes it, a character at a time: the reference for the
+    compiled pattern that trionet uses."""
+    if s == ".":
+        return True
+    n = len(s)
+    if n == 0 or n > 254 or (n == 254 and s[-1] != "."):
+        return False
+    last, non_numeric, partlen = ".", False, 0
+    for c in s:
+        if ("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_":
+            non_numeric = True
+            partlen += 1
+        elif "0" <= c <= "9":
+            partlen += 1
+        elif c == "-":
+            if last == ".":
+                return False
+            partlen += 1
+            non_numeric = True
+        elif c == ".":
+            if last in ".-" or partlen > 63 or partlen == 0:
+                return False
+            partlen = 0
+        else:
+            return False
+        last = c
+    return last != "-" and partlen <= 63 and non_numeric
+
+
+# Names built from the characters that matter (a label alphabet, dots, dashes, digits, one
+# non-ASCII letter), with labels near the 63 limit and names near the 254 limit.
+_NAME_PARTS = st.one_of(
+    st.text(alphabet="a1-_.", max_size=12),
+    st.sampled_from(["a" * 62, "a" * 63, "a" * 64, "-", ".", "..", "9", "ü", "\n", " "]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_NAME_PARTS, max_size=24).map("".join))
+@example("1-1")
+@example("1.a-")
+def test_is_domain_name_is_gos_loop(name: str) -> None:
+    assert is_domain_name(name) is _go_is_domain_name(name)
+
+
+@pytest.mark.parametrize("n", [252, 253, 254, 255])
+def test_is_domain_name_total_length_is_gos(n: int) -> None:
+    for name in ("a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + ".", _LONG):
+        for cut in (name[-n:], name[-n:].lstrip(".")):
+            assert is_domain_name(cut) is _go_is_domain_name(cut), cut
 
 
 def test_avoid_dns() -> None:

@@ -120,6 +120,7 @@ class _Attr(NamedTuple):
     label: int
 
 
+@functools.lru_cache(maxsize=1024)  # classify walks the policy table with ipaddress compares
 def _attr(ip: IP) -> _Attr:
     entry = classify(ip)
     return _Attr(classify_scope(ip), entry.precedence, entry.label)

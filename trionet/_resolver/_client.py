@@ -423,9 +423,9 @@ async def lookup_ip_dns(asker: Asker, network: str, name: str) -> tuple[list[IPA
 
     *network* ending in ``4``/``6`` asks A or AAAA only; ``"CNAME"`` asks A, AAAA and CNAME and
     stops at the first name with a canonical name. Records of another class or type are ignored.
+    *name* must be a domain name (Go's ``isDomainName``): the caller has checked, as Go's
+    ``goLookupIPCNAMEOrder`` does before it asks.
     """
-    if not is_domain_name(name):
-        return [], "", DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
     qtypes = [dns.rdatatype.A, dns.rdatatype.AAAA]
     if network[-1:] == "4":
         qtypes = [dns.rdatatype.A]

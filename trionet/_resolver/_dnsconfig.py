@@ -11,6 +11,7 @@ Pure: no trio, no dnspython. The only I/O is ``stat`` and reading the file; time
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,40 +38,26 @@ RECHECK_INTERVAL: Final = 5.0
 """Seconds between two ``stat`` calls on resolv.conf, and on nsswitch.conf (Go's ``tryUpdate``)."""
 
 
+#: One label of Go's ``isDomainName``: 1-63 of letters, digits, ``_`` and ``-``, not starting or
+#: ending with ``-``. The whole name is labels joined by dots, with an optional final dot.
+_LABEL: Final = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_DOMAIN_NAME: Final = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}\.?")
+_NON_NUMERIC: Final = re.compile(r"[A-Za-z_-]")
+
+
 def is_domain_name(s: str) -> bool:
     """Go's ``isDomainName``: letters, digits, ``_`` and inner ``-``; labels 1-63; total ≤ 254.
 
     A name made only of digits and dots is not a domain name (it would be an IP address).
     """
+    # Go walks the name a character at a time; the same rules as one compiled pattern cost a
+    # new name's lookup a few microseconds less (tests/test_dnsconfig.py holds the two equal).
     if s == ".":
         return True
     n = len(s)
     if n == 0 or n > 254 or (n == 254 and s[-1] != "."):
         return False
-    last = "."
-    non_numeric = False
-    partlen = 0
-    for c in s:
-        if ("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_":
-            non_numeric = True
-            partlen += 1
-        elif "0" <= c <= "9":
-            partlen += 1
-        elif c == "-":
-            if last == ".":
-                return False
-            partlen += 1
-            non_numeric = True
-        elif c == ".":
-            if last in ".-" or partlen > 63 or partlen == 0:
-                return False
-            partlen = 0
-        else:
-            return False
-        last = c
-    if last == "-" or partlen > 63:
-        return False
-    return non_numeric
+    return _DOMAIN_NAME.fullmatch(s) is not None and _NON_NUMERIC.search(s) is not None
 
 
 def avoid_dns(name: str) -> bool:

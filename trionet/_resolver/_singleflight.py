@@ -61,7 +61,8 @@ async def do_shared(key: Hashable, fn: Callable[[], Awaitable[_T]]) -> _T:
     if call is None:
         call = _Call[object]()
         groups[key] = call
-        trio.lowlevel.spawn_system_task(_run_shared, key, call, fn, name=f"trionet.lookup{key!r}")
+        # A constant task name: formatting the key for each new name is measurable per lookup.
+        trio.lowlevel.spawn_system_task(_run_shared, key, call, fn, name="trionet.lookup")
     call.waiters += 1
     try:
         await call.done.wait()

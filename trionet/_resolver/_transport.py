@@ -29,7 +29,7 @@ import trio
 
 from .._address import TCPAddr, UDPAddr, ip_text, join_host_port, parse_ip, parse_port, split_host_port
 from .._errors import AddrError, OpError, SyscallError
-from .._sock import stdlib_socket_of
+from .._sock import sockets_are_trios
 from .._sockaddr import sockaddr_for
 from ._codec import ExchangeError
 
@@ -118,7 +118,7 @@ def _dial_error(net: str, server: Server, syscall: str, exc: OSError) -> Exchang
 
 
 def _socket_error(
-    op: str, net: str, sock: trio.socket.SocketType, server: Server, exc: OSError
+    op: str, net: str, sock: trio.socket.SocketType | _stdlib_socket.socket, server: Server, exc: OSError
 ) -> ExchangeError:
     """A failure on a connected socket as Go prints it, temporary as in Go's ``tryOneName``:
     ``read udp 127.0.0.1:40000->127.0.0.1:53: read: connection refused`` and ``write ...:
@@ -152,27 +152,26 @@ async def _read_exactly(stream: trio.SocketStream, n: int) -> bytes:
 
 
 class UDPFlight(Generic[_M]):
-    """One UDP question sent on Trio's own socket, its reply not read yet: :meth:`SocketExchange.udp`
-    cut in two, so that one task can have several questions in flight (the client's paired
-    first try of A and AAAA) and read each reply in turn.
+    """One UDP question sent on a standard-library socket made for it, its reply not read yet:
+    :meth:`SocketExchange.udp` cut in two, so that one task can have several questions in flight
+    (the client's paired first try of A and AAAA) and read each reply in turn.
 
     Made by :func:`send_udp`; :meth:`close` it. Time is the caller's: :meth:`reply` waits until
     a reply is accepted, under the caller's cancel scope.
     """
 
-    __slots__ = ("_accept", "_raw", "_server", "_sock")
+    __slots__ = ("_accept", "_raw", "_server")
 
     def __init__(
-        self,
-        sock: trio.socket.SocketType,
-        raw: _stdlib_socket.socket,
-        server: Server,
-        accept: Callable[[bytes], _M | None],
+        self, raw: _stdlib_socket.socket, server: Server, accept: Callable[[bytes], _M | None]
     ) -> None:
-        self._sock, self._raw, self._server, self._accept = sock, raw, server, accept
+        self._raw, self._server, self._accept = raw, server, accept
 
     def close(self) -> None:
-        self._sock.close()
+        # As trio's own socket close: tell Trio first, so that nothing waits on a closed fd.
+        if self._raw.fileno() != -1:
+            trio.lowlevel.notify_closing(self._raw)
+            self._raw.close()
 
     def _read(self) -> _M | None:
         """One datagram, if there is one (BlockingIOError if not), accepted or None."""
@@ -181,7 +180,7 @@ class UDPFlight(Generic[_M]):
         except BlockingIOError:
             raise
         except OSError as exc:  # e.g. ICMP port unreachable: ECONNREFUSED
-            raise _socket_error("read", "udp", self._sock, self._server, exc) from None
+            raise _socket_error("read", "udp", self._raw, self._server, exc) from None
         return self._accept(data)  # None: not ours (or garbage): keep waiting, do not trust it
 
     async def reply(self) -> _M:
@@ -213,47 +212,46 @@ def _udp_socket(server: Server) -> trio.socket.SocketType:
         raise _dial_error("udp", server, "socket", exc) from None
 
 
-def _send_direct(
-    sock: trio.socket.SocketType,
-    raw: _stdlib_socket.socket,
-    server: Server,
-    query: bytes,
-    accept: Callable[[bytes], _M | None],
-) -> UDPFlight[_M]:
-    """Connect and send on the standard-library socket inside Trio's own: neither blocks on
-    UDP, so the only wait (and checkpoint) of the exchange is for the reply, where
-    ``trio.socket``'s methods checkpoint on each call (a new-name lookup's two queries then cost
-    about 20 µs less; docs/benchmarks.rst). Does not close *sock* on failure."""
-    try:
-        raw.connect(server.sockaddr)  # as in SocketExchange.udp: binds a random port, sends nothing
-    except OSError as exc:
-        raise _dial_error("udp", server, "connect", exc) from None
-    try:
-        raw.send(query)
-    except OSError as exc:
-        raise _socket_error("write", "udp", sock, server, exc) from None
-    return UDPFlight(sock, raw, server, accept)
+#: Linux makes the socket non-blocking in the socket() call itself: no setblocking() call after.
+_SOCK_NONBLOCK: Final = getattr(_stdlib_socket, "SOCK_NONBLOCK", 0)
 
 
 def send_udp(server: Server, query: bytes, accept: Callable[[bytes], _M | None]) -> UDPFlight[_M] | None:
-    """Make a socket with :func:`trio.socket.socket`, connect it to *server* and send *query*,
-    without waiting and without a checkpoint: the flight, or None when the socket is not
-    Trio's own class (a custom socket factory's; :meth:`SocketExchange.udp` serves those
-    through their own methods).
+    """Make a UDP socket, connect it to *server* and send *query*, without waiting and without a
+    checkpoint: the flight, or None when a custom socket factory is set in this run (then the
+    resolver's sockets are the factory's, which :meth:`SocketExchange.udp` serves through their
+    own methods).
+
+    With no factory, :func:`trio.socket.socket` would make exactly this standard-library socket
+    and wrap it; the flight uses it unwrapped (Trio is told before it is closed, as Trio's own
+    ``close`` does). ``connect`` and ``send`` on UDP never block, so the only wait (and
+    checkpoint) of the exchange is for the reply, where ``trio.socket``'s methods checkpoint on
+    each call (docs/benchmarks.rst).
 
     Raises:
         ExchangeError: the socket cannot be made, connected or written (Go's texts).
     """
-    sock = _udp_socket(server)
-    raw = stdlib_socket_of(sock)
-    if raw is None:
-        sock.close()
+    if not sockets_are_trios():
         return None
     try:
-        return _send_direct(sock, raw, server, query, accept)
-    except ExchangeError:
-        sock.close()
+        raw = _stdlib_socket.socket(server.family, _stdlib_socket.SOCK_DGRAM | _SOCK_NONBLOCK)
+    except OSError as exc:  # e.g. EMFILE, or no IPv6 for the default [::1]:53
+        raise _dial_error("udp", server, "socket", exc) from None
+    try:
+        if not _SOCK_NONBLOCK:  # pragma: no cover - not Linux
+            raw.setblocking(False)
+        try:
+            raw.connect(server.sockaddr)  # as in SocketExchange.udp: binds a random port, sends nothing
+        except OSError as exc:
+            raise _dial_error("udp", server, "connect", exc) from None
+        try:
+            raw.send(query)
+        except OSError as exc:
+            raise _socket_error("write", "udp", raw, server, exc) from None
+    except BaseException:
+        raw.close()  # never waited on: nothing of Trio's to tell
         raise
+    return UDPFlight(raw, server, accept)
 
 
 class SocketExchange:
@@ -262,11 +260,14 @@ class SocketExchange:
     Stateless: one instance serves every resolver."""
 
     async def udp(self, server: Server, query: bytes, accept: Callable[[bytes], _M | None], /) -> _M:
+        flight = send_udp(server, query, accept)
+        if flight is not None:
+            try:
+                return await flight.reply()
+            finally:
+                flight.close()
         sock = _udp_socket(server)
         with sock:
-            raw = stdlib_socket_of(sock)
-            if raw is not None:
-                return await _send_direct(sock, raw, server, query, accept).reply()
             try:
                 # connect() sends nothing. It binds a fresh random ephemeral port, and from now
                 # on the kernel delivers to this socket only datagrams whose source is the
