@@ -88,8 +88,9 @@ async def test_lookup_ip_addr_checks_its_network(make: MakeResolver, fake: FakeD
 
 
 async def test_hosts_file_answers_share_no_task(make: MakeResolver, fake: FakeDNS) -> None:
-    # A hosts-file answer needs no I/O: it comes back without do_shared's system task, which a
-    # name that goes to DNS does start.
+    # A hosts-file answer needs no I/O: it comes back without do_shared's system task. So does
+    # a lone DNS lookup that its first exchange answers (the inline work, run by the caller's
+    # own task); a lookup that needs more (here NXDOMAIN, which Go's loop reports) starts one.
     class Spawns(trio.abc.Instrument):
         def __init__(self) -> None:
             self.names: list[str] = []
@@ -103,11 +104,14 @@ async def test_hosts_file_answers_share_no_task(make: MakeResolver, fake: FakeDN
     try:
         assert await r.lookup_ip_addr("local.test") == [IPAddr("127.0.0.5")]
         assert [n for n in spawns.names if n.startswith("trionet.lookup")] == []
-        await r.lookup_ip_addr("v4.test.", network="ip4")  # the control case: DNS is shared
+        await r.lookup_ip_addr("v4.test.", network="ip4")
+        assert [n for n in spawns.names if n.startswith("trionet.lookup")] == []
+        with pytest.raises(DNSError, match="no such host"):
+            await r.lookup_ip_addr("nowhere.test.", network="ip4")  # the control case
         assert len([n for n in spawns.names if n.startswith("trionet.lookup")]) == 1
     finally:
         trio.lowlevel.remove_instrument(spawns)
-    assert fake.asked() == [("v4.test.", "A")]
+    assert fake.asked() == [("v4.test.", "A"), ("nowhere.test.", "A")]  # NXDOMAIN asked once
 
 
 def test_nameservers_must_be_servers() -> None:
@@ -274,6 +278,143 @@ async def test_singleflight_shares_and_survives_one_cancel(
     assert sorted(results, key=len) == [[], [IPAddr("10.2.2.2")], [IPAddr("10.2.2.2")]]
     assert fake.asked() == [("slow.test.", "A")]  # one query for three callers
     assert trio.current_time() == 2.0
+
+
+class _Spawns(trio.abc.Instrument):
+    """The names of the tasks spawned while it is added."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def task_spawned(self, task: trio.lowlevel.Task) -> None:
+        self.names.append(task.name)
+
+    def shared(self) -> int:
+        return len([n for n in self.names if n.startswith("trionet.lookup")])
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.parametrize("network", ["ip4", "ip"])
+async def test_first_caller_cancelled_hands_its_query_on(
+    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock, network: str
+) -> None:
+    # The first caller runs the lookup in its own task (no shared task). Cancelled at 1 s while
+    # two others wait, it leaves at once, and a system task reads the same query's reply
+    # (sent at 0 s, answered at 2 s) for them: one query per type, the answer at 2 s, as Go.
+    fake.delay = 2.0
+    fake.behave("slow.test", "slow").add("slow.test", "A", "10.2.2.2").add("slow.test", "AAAA", "fd00::22")
+    r = make(conf="options timeout:5\n")
+    left: list[float] = []
+    answers: list[tuple[list[IPAddr], float]] = []
+
+    async def impatient() -> None:
+        with trio.move_on_after(1):
+            await r.lookup_ip_addr("slow.test.", network=network)
+        left.append(trio.current_time())
+
+    async def patient() -> None:
+        answers.append((await r.lookup_ip_addr("slow.test.", network=network), trio.current_time()))
+
+    spawns = _Spawns()
+    trio.lowlevel.add_instrument(spawns)
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(impatient)
+            await trio.testing.wait_all_tasks_blocked()
+            assert len(fake.asked()) == (1 if network == "ip4" else 2)  # it leads
+            nursery.start_soon(patient)
+            nursery.start_soon(patient)
+    finally:
+        trio.lowlevel.remove_instrument(spawns)
+    want = [IPAddr("10.2.2.2")] if network == "ip4" else sorted_like(r, ["10.2.2.2", "fd00::22"])
+    assert left == [1.0]
+    assert answers == [(want, 2.0), (want, 2.0)]
+    assert len(fake.asked()) == (1 if network == "ip4" else 2)  # the same query, handed on
+    assert spawns.shared() == 1  # the hand-off's task, and nothing else
+
+
+def sorted_like(r: Resolver, texts: list[str]) -> list[IPAddr]:
+    return r._sort_addrs("", [IPAddr(t) for t in texts])  # pyright: ignore[reportPrivateUsage]
+
+
+async def test_first_caller_cancelled_alone_closes_its_sockets(
+    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock
+) -> None:
+    # Nobody else waits: the work is closed with it (no socket left open, no task), and the
+    # next lookup of the name asks again.
+    fake.delay = 2.0
+    fake.behave("slow.test", "slow").add("slow.test", "A", "10.2.2.2")
+    r = make(conf="options timeout:5\n")
+    before = _open_fds()
+    spawns = _Spawns()
+    trio.lowlevel.add_instrument(spawns)
+    try:
+        with trio.move_on_after(1) as scope:
+            await r.lookup_ip_addr("slow.test.")
+        assert scope.cancelled_caught
+        assert trio.current_time() == 1.0
+        assert _open_fds() == before
+        assert await r.lookup_ip_addr("slow.test.", network="ip4") == [IPAddr("10.2.2.2")]
+    finally:
+        trio.lowlevel.remove_instrument(spawns)
+    assert spawns.shared() == 0
+    assert fake.asked().count(("slow.test.", "A")) == 2
+
+
+async def test_a_later_caller_cancelled_leaves_the_first_its_answer(
+    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock
+) -> None:
+    fake.delay = 2.0
+    fake.behave("slow.test", "slow").add("slow.test", "A", "10.2.2.2")
+    r = make(conf="options timeout:5\n")
+    got: list[tuple[str, float]] = []
+
+    async def first() -> None:
+        assert await r.lookup_ip_addr("slow.test.", network="ip4") == [IPAddr("10.2.2.2")]
+        got.append(("first", trio.current_time()))
+
+    async def later() -> None:
+        with trio.move_on_after(0.5):
+            await r.lookup_ip_addr("slow.test.", network="ip4")
+        got.append(("later", trio.current_time()))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(first)
+        await trio.testing.wait_all_tasks_blocked()
+        nursery.start_soon(later)
+    assert got == [("later", 0.5), ("first", 2.0)]
+    assert fake.asked() == [("slow.test.", "A")]
+
+
+async def test_first_exchange_not_enough_goes_on_shared(
+    make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock
+) -> None:
+    # SERVFAIL from the first server: Go's loop goes on to the second (which answers after
+    # 2 s) in the shared task, and a caller that joined meanwhile gets that answer too, at the
+    # same time; each server is asked once.
+    second = FakeDNS()
+    second.delay = 2.0
+    second.add("flaky.test", "A", "10.4.4.4").behave("flaky.test", "slow")
+    fake.behave("flaky.test", "servfail")
+    async with trio.open_nursery() as servers:
+        await servers.start(second.serve)
+        r = make(conf="options timeout:5 attempts:1\n", servers=[fake.address, second.address])
+        answers: list[tuple[list[IPAddr], float]] = []
+
+        async def ask() -> None:
+            answers.append((await r.lookup_ip_addr("flaky.test.", network="ip4"), trio.current_time()))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ask)
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(ask)
+        servers.cancel_scope.cancel()
+    assert answers == [([IPAddr("10.4.4.4")], 2.0)] * 2
+    assert fake.asked() == [("flaky.test.", "A")]
+    assert second.asked() == [("flaky.test.", "A")]
 
 
 async def test_search_and_ndots(make: MakeResolver, fake: FakeDNS) -> None:

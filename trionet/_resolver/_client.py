@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, cast
 
@@ -40,12 +40,23 @@ from ._codec import (
     make_query,
 )
 from ._dnsconfig import DNSConfig, is_domain_name
+from ._singleflight import Later
 from ._transport import Exchange, Server, SocketExchange, UDPFlight, send_udp
 
 if sys.version_info < (3, 11):  # pragma: no cover - exercised by the 3.10 nox session
     from exceptiongroup import BaseExceptionGroup
 
-__all__ = ["Asker", "exchange", "lookup", "lookup_ip_dns", "renamed", "try_one_name"]
+__all__ = [
+    "Asker",
+    "FirstOutcomes",
+    "InlineLookup",
+    "exchange",
+    "lookup",
+    "lookup_ip_dns",
+    "renamed",
+    "start_inline",
+    "try_one_name",
+]
 
 _M = TypeVar("_M")
 _M_co = TypeVar("_M_co", covariant=True)
@@ -316,8 +327,24 @@ async def _ask_paired(
         queries = [_lean_query(asker, fqdn, qtype) for qtype in qtypes]
     except DNSError as exc:
         return [exc] * len(qtypes)
+    first = _FirstTry(asker.servers[0], queries, asker.conf.timeout)
+    try:
+        outcomes = await first.outcomes()
+    finally:
+        first.close()
+    return await _go_on(asker, fqdn, qtypes, queries, outcomes)
+
+
+async def _go_on(
+    asker: Asker,
+    fqdn: str,
+    qtypes: list[dns.rdatatype.RdataType],
+    queries: list[LeanQuery],
+    outcomes: list[_Outcome],
+) -> list[_wire.Reply | DNSError]:
+    """Each question's result, from its first exchange's *outcome* on: settled ones as they
+    are, the others through Go's loop from that step, concurrently."""
     server = asker.servers[0]
-    outcomes = await _first_replies(server, queries, asker.conf.timeout)
     results: list[_wire.Reply | DNSError | None] = [
         _settled(outcome, qtype, fqdn, server) for outcome, qtype in zip(outcomes, qtypes, strict=True)
     ]
@@ -346,29 +373,50 @@ async def _ask_paired(
     return settled
 
 
-async def _first_replies(
-    server: Server, queries: list[LeanQuery], timeout: float
-) -> list[_wire.Reply | ExchangeError | Truncated]:
-    """Send every query to *server* at once, then read each one's reply in turn within
-    *timeout*: the reply, or what went wrong (``i/o timeout`` for none in time)."""
-    outcomes: list[_wire.Reply | ExchangeError | Truncated | None] = [None] * len(queries)
-    flights: list[UDPFlight[_wire.Reply] | None] = []
-    waited = False
-    try:
-        for i, query in enumerate(queries):
-            try:
-                flights.append(send_udp(server, query.wire, query.match))
-            except ExchangeError as exc:  # noqa: PERF203 - one send per question
-                flights.append(None)
-                outcomes[i] = exc
-        with trio.move_on_after(timeout):
+#: How one question's first UDP exchange went: the reply, or why there is none.
+_Outcome = _wire.Reply | ExchangeError | Truncated
+
+
+class _FirstTry:
+    """Every query sent to *server* at once, each reply read in turn within *timeout* of the
+    sending. Its state (sockets, what has arrived, the deadline) lives here, not in a frame:
+    after a cancellation, :meth:`outcomes` may be awaited again, from another task too, and
+    goes on where it stopped (which :class:`~._singleflight.Inline` work needs)."""
+
+    __slots__ = ("_deadline", "_flights", "_outcomes", "_waited")
+
+    def __init__(self, server: Server, queries: list[LeanQuery], timeout: float) -> None:
+        self._outcomes: list[_Outcome | None] = [None] * len(queries)
+        self._flights: list[UDPFlight[_wire.Reply] | None] = []
+        self._waited = False
+        try:
+            for i, query in enumerate(queries):
+                try:
+                    self._flights.append(send_udp(server, query.wire, query.match))
+                except ExchangeError as exc:  # noqa: PERF203 - one send per question
+                    self._flights.append(None)
+                    self._outcomes[i] = exc
+        except BaseException:
+            self.close()
+            raise
+        self._deadline = trio.current_time() + timeout
+
+    def close(self) -> None:
+        for flight in self._flights:
+            if flight is not None:
+                flight.close()
+
+    async def outcomes(self) -> list[_Outcome]:
+        """Each query's reply, or what went wrong (``i/o timeout`` for none in time)."""
+        outcomes, flights = self._outcomes, self._flights
+        with trio.move_on_at(self._deadline):
             for i, flight in enumerate(flights):
-                if flight is not None:
+                if flight is not None and outcomes[i] is None:
                     try:
                         # After the first wait the next reply has often arrived already: take
                         # it without another trip through the scheduler.
-                        got = flight.reply_now() if waited else None
-                        waited = True
+                        got = flight.reply_now() if self._waited else None
+                        self._waited = True
                         outcomes[i] = got if got is not None else await flight.reply()
                     except (ExchangeError, Truncated) as exc:
                         outcomes[i] = exc
@@ -380,16 +428,13 @@ async def _first_replies(
                     outcomes[i] = flight.reply_now()
                 except (ExchangeError, Truncated) as exc:
                     outcomes[i] = exc
-    finally:
-        for flight in flights:
-            if flight is not None:
-                flight.close()
-    if not waited:  # every send failed: still a schedule point, as any lookup is
-        await trio.lowlevel.checkpoint()
-    return [
-        outcome if outcome is not None else ExchangeError("i/o timeout", temporary=True, timeout=True)
-        for outcome in outcomes
-    ]
+        if not self._waited:  # every send failed: still a schedule point, as any lookup is
+            self._waited = True
+            await trio.lowlevel.checkpoint()
+        return [
+            outcome if outcome is not None else ExchangeError("i/o timeout", temporary=True, timeout=True)
+            for outcome in outcomes
+        ]
 
 
 def _settled(
@@ -417,34 +462,34 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return first
 
 
-async def lookup_ip_dns(asker: Asker, network: str, name: str) -> tuple[list[IPAddr], str, DNSError | None]:
-    """The DNS half of Go's ``goLookupIPCNAMEOrder``: (addresses in answer order, canonical
-    name, the error to report if there are no addresses).
-
-    *network* ending in ``4``/``6`` asks A or AAAA only; ``"CNAME"`` asks A, AAAA and CNAME and
-    stops at the first name with a canonical name. Records of another class or type are ignored.
-    *name* must be a domain name (Go's ``isDomainName``): the caller has checked, as Go's
-    ``goLookupIPCNAMEOrder`` does before it asks.
-    """
-    qtypes = [dns.rdatatype.A, dns.rdatatype.AAAA]
+def _qtypes(network: str) -> list[dns.rdatatype.RdataType]:
     if network[-1:] == "4":
-        qtypes = [dns.rdatatype.A]
-    elif network[-1:] == "6":
-        qtypes = [dns.rdatatype.AAAA]
-    elif network == "CNAME":
-        qtypes.append(dns.rdatatype.CNAME)
-    addrs = list[IPAddr]()
-    cname = ""
+        return [dns.rdatatype.A]
+    if network[-1:] == "6":
+        return [dns.rdatatype.AAAA]
+    if network == "CNAME":
+        return [dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.CNAME]
+    return [dns.rdatatype.A, dns.rdatatype.AAAA]
+
+
+@dataclass
+class _Found:
+    """What :func:`lookup_ip_dns` has gathered so far."""
+
+    addrs: list[IPAddr]
+    cname: str = ""
     last: DNSError | None = None
-    for fqdn in asker.conf.name_list(name):
-        results = await _ask_all(asker, fqdn, qtypes)
+
+    def take(self, results: list[_wire.Reply | DNSError], fqdn: str, name: str, strict_errors: bool) -> bool:
+        """Add one search-list name's *results*; True when a temporary error ends the search
+        (``strict_errors``)."""
         strict_hit = False
         for result in results:
             if isinstance(result, DNSError):
-                if result.temporary and asker.strict_errors:
-                    strict_hit, last = True, result
-                elif last is None or fqdn == name + ".":
-                    last = result
+                if result.temporary and strict_errors:
+                    strict_hit, self.last = True, result
+                elif self.last is None or fqdn == name + ".":
+                    self.last = result
                 continue
             # Go reads every answer record in order, whichever question it answers: A and
             # AAAA records give addresses (the first one's owner is the canonical name), a
@@ -453,18 +498,121 @@ async def lookup_ip_dns(asker: Asker, network: str, name: str) -> tuple[list[IPA
             # keep), addresses as packed bytes.
             for rrset in result.answer:
                 if rrset.rdtype == _wire.CNAME:
-                    if not cname:
-                        cname = _wire.name_text(rrset.items[0])  # type: ignore[arg-type]
+                    if not self.cname:
+                        self.cname = _wire.name_text(rrset.items[0])  # type: ignore[arg-type]
                     continue
                 make = ipaddress.IPv4Address if rrset.rdtype == _wire.A else ipaddress.IPv6Address
-                addrs.extend(IPAddr(make(packed)) for packed in rrset.items)
-                if not cname:
-                    cname = _wire.name_text(rrset.name)
-        if strict_hit:
-            addrs = []
+                self.addrs.extend(IPAddr(make(packed)) for packed in rrset.items)
+                if not self.cname:
+                    self.cname = _wire.name_text(rrset.name)
+        return strict_hit
+
+
+@dataclass(frozen=True)
+class FirstOutcomes:
+    """The first search-list name's first exchanges, made already (by :class:`InlineLookup`):
+    :func:`lookup_ip_dns` goes on from them instead of asking that name again."""
+
+    fqdn: str
+    queries: list[LeanQuery]
+    outcomes: list[_Outcome]
+
+
+async def lookup_ip_dns(
+    asker: Asker, network: str, name: str, first: FirstOutcomes | None = None
+) -> tuple[list[IPAddr], str, DNSError | None]:
+    """The DNS half of Go's ``goLookupIPCNAMEOrder``: (addresses in answer order, canonical
+    name, the error to report if there are no addresses).
+
+    *network* ending in ``4``/``6`` asks A or AAAA only; ``"CNAME"`` asks A, AAAA and CNAME and
+    stops at the first name with a canonical name. Records of another class or type are ignored.
+    *name* must be a domain name (Go's ``isDomainName``): the caller has checked, as Go's
+    ``goLookupIPCNAMEOrder`` does before it asks. *first*: see :class:`FirstOutcomes`.
+    """
+    qtypes = _qtypes(network)
+    found = _Found([])
+    for fqdn in asker.conf.name_list(name):
+        if first is not None and first.fqdn == fqdn:
+            results = await _go_on(asker, fqdn, qtypes, first.queries, first.outcomes)
+            first = None
+        else:
+            results = await _ask_all(asker, fqdn, qtypes)
+        if found.take(results, fqdn, name, asker.strict_errors):
+            found.addrs = []
             break
-        if addrs or (network == "CNAME" and cname):
+        if found.addrs or (network == "CNAME" and found.cname):
             break
-    if last is not None:
-        last = renamed(last, name)
-    return addrs, cname, last
+    last = renamed(found.last, name) if found.last is not None else None
+    return found.addrs, found.cname, last
+
+
+class InlineLookup:
+    """:func:`lookup_ip_dns` for ``"ip"``, ``"ip4"`` or ``"ip6"`` as
+    :class:`~._singleflight.Inline` work: the first search-list name's questions are sent when
+    it is made, and :meth:`result` is the addresses (in answer order) when those first replies
+    answer them; anything else (a timeout, TC, SERVFAIL, NXDOMAIN, a socket error, no address)
+    is handed on as ``later(first)``, the whole lookup going on from those exchanges.
+
+    Made by :func:`start_inline`, which says when it applies.
+    """
+
+    __slots__ = ("_asker", "_first", "_fqdn", "_later", "_name", "_qtypes", "_queries")
+
+    def __init__(
+        self,
+        asker: Asker,
+        name: str,
+        fqdn: str,
+        qtypes: list[dns.rdatatype.RdataType],
+        queries: list[LeanQuery],
+        later: Callable[[FirstOutcomes], Awaitable[list[IPAddr]]],
+    ) -> None:
+        self._asker, self._name, self._fqdn, self._qtypes, self._later = asker, name, fqdn, qtypes, later
+        self._queries = queries
+        self._first = _FirstTry(asker.servers[0], queries, asker.conf.timeout)
+
+    def close(self) -> None:
+        self._first.close()
+
+    async def result(self) -> list[IPAddr] | Later[list[IPAddr]]:
+        try:
+            outcomes = await self._first.outcomes()
+        except Exception:
+            self.close()
+            raise
+        self.close()
+        server, fqdn = self._asker.servers[0], self._fqdn
+        results = [_settled(o, qtype, fqdn, server) for o, qtype in zip(outcomes, self._qtypes, strict=True)]
+        if all(isinstance(r, _wire.Reply) for r in results):
+            found = _Found([])
+            found.take(results, fqdn, self._name, self._asker.strict_errors)  # type: ignore[arg-type]
+            if found.addrs:
+                return found.addrs
+        first = FirstOutcomes(fqdn, self._queries, outcomes)
+        later = self._later
+        return Later(lambda: later(first))
+
+
+def start_inline(
+    asker: Asker, network: str, name: str, later: Callable[[FirstOutcomes], Awaitable[list[IPAddr]]]
+) -> InlineLookup | None:
+    """:class:`InlineLookup` work for :func:`lookup_ip_dns` of *name* (a domain name), its first
+    questions sent; None where it does not apply (then the lookup runs as before): real sockets
+    of Trio's own, UDP first, the same first server for every question (:func:`_can_pair`), no
+    ``single-request`` for two questions, *network* ``"ip"``, ``"ip4"`` or ``"ip6"``, and a
+    name the query can carry (the usual path reports one it cannot).
+    """
+    if network not in ("ip", "ip4", "ip6") or not _can_pair(asker):
+        return None
+    qtypes = _qtypes(network)
+    if len(qtypes) > 1 and asker.conf.single_request:
+        return None
+    names = asker.conf.name_list(name)
+    if not names:
+        return None
+    fqdn = names[0]
+    try:
+        queries = [_lean_query(asker, fqdn, qtype) for qtype in qtypes]
+    except DNSError:
+        return None  # the usual path reports it, as it would
+    return InlineLookup(asker, name, fqdn, qtypes, queries, later)

@@ -26,13 +26,13 @@ from .._addrlist import addr_list_of
 from .._errors import ERR_NO_SUCH_HOST, DNSError, UnknownNetworkError
 from .._network import Network, parse_network
 from ._addrs import resolve_addr_list
-from ._client import Asker, lookup, lookup_ip_dns
+from ._client import Asker, FirstOutcomes, InlineLookup, lookup, lookup_ip_dns, start_inline
 from ._codec import answer_rdatas
 from ._conf import NSSwitch, Order, env_prefers_libc, host_lookup_order
 from ._dnsconfig import DNSConfig, ResolvConf, is_domain_name
 from ._hosts import INLINE_MAX, HostsFile, HostsTable, lookup_static_addr, lookup_static_host
 from ._records import MX, NS, SRV, mx_records, ns_records, ptr_names, sort_srv, srv_records, txt_records
-from ._singleflight import do_shared
+from ._singleflight import Inline, Later, do_shared
 from ._sources import SOURCE_TTL
 from ._syslookup import sort_addrs, system_lookup_addr, system_lookup_cname, system_lookup_ip
 from ._transport import Exchange, Server, SocketExchange, parse_server
@@ -238,8 +238,25 @@ class Resolver:
             if addrs:
                 await trio.lowlevel.checkpoint()
                 return addrs
-        shared = await do_shared((id(self), network, host), lambda: self._lookup_ip(network, host, order))
+        shared = await do_shared(
+            (id(self), network, host),
+            lambda: self._lookup_ip(network, host, order, files_checked=True),
+            lambda: self._inline_ip(network, host, order),
+        )
         return list(shared)
+
+    def _inline_ip(self, network: str, host: str, order: Order) -> Inline[list[IPAddr]] | None:
+        """:meth:`_lookup_ip` after the hosts file missed, as work the first caller runs in its
+        own task (see :func:`do_shared`), its first questions sent; None where it does not apply."""
+        if order not in ("files,dns", "dns,files", "dns") or not is_domain_name(host):
+            return None
+        work = start_inline(
+            self._asker(),
+            network,
+            host,
+            lambda first: self._lookup_ip(network, host, order, files_checked=True, first=first),
+        )
+        return None if work is None else _Sorted(work)
 
     def _sort_addrs(self, host: str, addrs: list[IPAddr]) -> list[IPAddr]:
         """*addrs* of *host* in RFC 6724 order, as one answer is sorted (the kernel's source
@@ -248,15 +265,35 @@ class Resolver:
         overrides this to order by what ``add_host`` was given for *host*."""
         return sort_addrs(addrs)
 
-    async def _lookup_ip(self, network: str, host: str, order: Order) -> list[IPAddr]:
+    async def _lookup_ip(
+        self,
+        network: str,
+        host: str,
+        order: Order,
+        *,
+        files_checked: bool = False,
+        first: FirstOutcomes | None = None,
+    ) -> list[IPAddr]:
         if order == "system":
             return await system_lookup_ip(host, network)
-        addrs, _ = await self._lookup_ip_cname(network, host, order)
+        addrs, _ = await self._lookup_ip_cname(network, host, order, files_checked=files_checked, first=first)
         return addrs
 
-    async def _lookup_ip_cname(self, network: str, name: str, order: Order) -> tuple[list[IPAddr], str]:
-        """Go's ``goLookupIPCNAMEOrder``: (addresses, canonical name)."""
-        if order in ("files,dns", "files"):
+    async def _lookup_ip_cname(
+        self,
+        network: str,
+        name: str,
+        order: Order,
+        *,
+        files_checked: bool = False,
+        first: FirstOutcomes | None = None,
+    ) -> tuple[list[IPAddr], str]:
+        """Go's ``goLookupIPCNAMEOrder``: (addresses, canonical name). *files_checked*: the
+        caller found *name* missing from the hosts file just now (``files`` first in *order*);
+        *first*: the first DNS exchanges, made already (see :func:`lookup_ip_dns`)."""
+        if order == "files" and files_checked:
+            raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
+        if order in ("files,dns", "files") and not files_checked:
             addrs, canonical = await self._files_addrs(name)
             if addrs:
                 await trio.lowlevel.checkpoint()
@@ -265,7 +302,7 @@ class Resolver:
                 raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
         if not is_domain_name(name):
             raise DNSError(ERR_NO_SUCH_HOST, name, is_not_found=True)
-        addrs, cname, last = await lookup_ip_dns(self._asker(), network, name)
+        addrs, cname, last = await lookup_ip_dns(self._asker(), network, name, first)
         addrs = sort_addrs(addrs)
         if not addrs and not (network == "CNAME" and cname):
             if order == "dns,files":
@@ -524,3 +561,20 @@ def _hosts_addr_list(
         return None if ips is None else addr_list_of(net, address, ips, hint)
     except OSError:  # AddrError included: the lookup path reports it in its own words
         return None
+
+
+class _Sorted:
+    """:class:`InlineLookup`'s addresses RFC 6724 sorted, as :meth:`Resolver._lookup_ip_cname`
+    sorts DNS answers (what it hands on sorts its own)."""
+
+    __slots__ = ("_work",)
+
+    def __init__(self, work: InlineLookup) -> None:
+        self._work = work
+
+    async def result(self) -> list[IPAddr] | Later[list[IPAddr]]:
+        out = await self._work.result()
+        return out if isinstance(out, Later) else sort_addrs(out)
+
+    def close(self) -> None:
+        self._work.close()
