@@ -92,9 +92,21 @@ BUCKETS: dict[str, str] = {
     "_order": "configuration (resolv.conf, hosts file, order)",
     "_files_addrs": "configuration (resolv.conf, hosts file, order)",
     "_static_host": "configuration (resolv.conf, hosts file, order)",
-    "do_shared": "shared-query machinery (system task)",
-    "_run_shared": "shared-query machinery (system task)",
-    "run_shared": "shared-query machinery (system task)",
+    "outcomes": "exchange, try_one_name, lookup (trionet glue)",
+    "result": "exchange, try_one_name, lookup (trionet glue)",
+    "_go_on": "exchange, try_one_name, lookup (trionet glue)",
+    "take": "header check and answer extraction",
+    "_settled": "header check and answer extraction",
+    "_inline_ip": "query build",
+    "start_inline": "query build",
+    "_FirstTry.__init__": "UDP socket calls (socket, connect, send, recv, close)",
+    "InlineLookup.__init__": "UDP socket calls (socket, connect, send, recv, close)",
+    "do_shared": "shared-query machinery (inline lead or system task)",
+    "_lead": "shared-query machinery (inline lead or system task)",
+    "_wait": "shared-query machinery (inline lead or system task)",
+    "_spawn": "shared-query machinery (inline lead or system task)",
+    "_run_shared": "shared-query machinery (inline lead or system task)",
+    "run_shared": "shared-query machinery (inline lead or system task)",
 }
 TRIO = "trio: scheduler, nursery, cancel scopes, wait_readable"
 OTHER = "other (benchmark loop, interpreter)"
@@ -110,7 +122,7 @@ def bucket_of(frame: types.FrameType | None) -> str:
         if path.endswith("_wire.py"):  # the lean codec: every function is build or parse
             return "query build" if code.co_name in ("build_query", "encode_name") else "reply parse"
         if "/trionet/" in path or path.endswith("profile_resolve.py"):
-            found = BUCKETS.get(code.co_name)
+            found = BUCKETS.get(getattr(code, "co_qualname", ""), BUCKETS.get(code.co_name))
             if found is not None:
                 return TRIO if in_trio and found.startswith("exchange") else found
         elif "/trio/" in path:

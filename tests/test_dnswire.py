@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, event, example, given, settings, strategies 
 from hypothesis.control import currently_in_test_context
 
 from trionet._resolver import _wire as wire
-from trionet._resolver._codec import ExchangeError, Truncated, make_lean_query, make_query
+from trionet._resolver._codec import ExchangeError, LeanQuery, Truncated, make_lean_query, make_query
 
 EXAMPLES = int(os.environ.get("TRIONET_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -448,6 +448,124 @@ def test_atheris_bounded() -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"Done {runs} runs" in done.stderr
+
+
+# -- the echo path against the general lean decoder ----------------------------------------------
+def _lean_for(data: bytes) -> LeanQuery:
+    """Our query for the question of *data* (a reply in the corpus), with its ID."""
+    head = dns.message.from_wire(data, question_only=True)
+    q = head.question[0]
+    return make_lean_query(q.name.to_text(), int(q.rdtype), False, head.id)
+
+
+def _echo_or_decode(data: bytes, lean: LeanQuery) -> None:
+    """decode_echo either declines or gives exactly what decode gives; it never raises."""
+    echo = wire.decode_echo(data, lean.wire, lean.qend, lean.qlabels)
+    if currently_in_test_context():
+        event("echo accepted" if echo is not None else "echo declined")
+    if echo is not None:
+        assert echo == wire.decode(data), data
+
+
+def test_everyday_replies_take_the_echo_path() -> None:
+    """Address answers (an owner compressed case-blind to the question's name included), NODATA
+    without an SOA, a lame reply and SERVFAIL are read in one pass; a CNAME, an SOA or a longer
+    answer go to the general decoder."""
+    taken = [
+        wire.decode_echo(d, q.wire, q.qend, q.qlabels) is not None for d in CORPUS for q in [_lean_for(d)]
+    ]
+    assert taken == [True, True, True, False, False, False, False, True, True, True, True, True]
+    for data in CORPUS:
+        _echo_or_decode(data, _lean_for(data))
+    wide = _reply("w.test.", "A", ("w.test.", "A", [f"10.0.0.{i}" for i in range(wire.ECHO_MAX_RECORDS + 1)]))
+    lean = _lean_for(wide)
+    assert wire.decode_echo(wide, lean.wire, lean.qend, lean.qlabels) is None
+    assert len(lean.match(wide).answer[0].items) == wire.ECHO_MAX_RECORDS + 1  # type: ignore[union-attr]
+
+
+@given(
+    st.sampled_from(CORPUS),
+    st.lists(st.tuples(_MUTATIONS, st.integers(0, 2000), st.integers(0, 255)), min_size=1, max_size=4),
+)
+@FUZZ
+def test_fuzz_echo_path_is_the_general_decoder(data: bytes, edits: list[tuple[str, int, int]]) -> None:
+    lean = _lean_for(data)
+    buf = bytearray(data)
+    for kind, where, value in edits:
+        if not buf:
+            break
+        at = where % len(buf)
+        if kind == "flip":
+            buf[at] ^= 1 << (value % 8)
+        elif kind == "set":
+            buf[at] = value
+        elif kind == "pointer":
+            buf[at : at + 2] = bytes([0xC0 | (value >> 6), (value * 7 + where) % 256])
+        elif kind == "insert":
+            buf[at:at] = bytes([value])
+        elif kind == "delete":
+            del buf[at]
+        elif kind == "truncate":
+            del buf[at:]
+        else:
+            field = 4 + 2 * (value % 4)
+            buf[field : field + 2] = struct.pack("!H", where % 6)
+    _echo_or_decode(bytes(buf), lean)
+
+
+_TTLS = st.sampled_from([0, 300, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF])
+#: (owner, type, class, TTL, rdlength or "fit", rdata seed): mostly records of the echo path's
+#: form (a seed of 0-2 makes duplicates likely), some off it in one field.
+_ECHO_RECORD = st.one_of(
+    st.tuples(
+        st.just(b"\xc0\x0c"), st.sampled_from([1, 28]), st.just(1), _TTLS, st.just("fit"), st.integers(0, 2)
+    ),
+    st.tuples(
+        st.just(b"\xc0\x0c"), st.sampled_from([1, 28]), st.just(1), _TTLS, st.just("fit"), st.integers(0, 2)
+    ),
+    st.tuples(
+        st.sampled_from([b"\xc0\x0c", b"\xc0\x0d", b"\xc0\x40", b"\x00", b"\x01a\x00"]),
+        st.sampled_from([1, 28, 5, 41, 250, 6, 99]),
+        st.sampled_from([1, 3, 255]),
+        _TTLS,
+        st.sampled_from(["fit", 0, 3, 4, 5, 16, 17, 400]),
+        st.integers(0, 2),
+    ),
+)
+
+
+@given(
+    st.lists(_ECHO_RECORD, max_size=wire.ECHO_MAX_RECORDS + 2),
+    st.sampled_from([0, 1, 1, 2]),  # OPT records after them
+    st.sampled_from([0, 0, 0, 1]),  # authority count
+    st.sampled_from([0, 0, 0, -1, 1]),  # the answer count's error
+    st.sampled_from([0x8180, 0x8580, 0x8380, 0x0180, 0x2980, 0x8183]),  # flags
+    st.sampled_from([0, 0x00008000, 0x01000000]),  # the OPT's TTL: DO bit, extended rcode
+)
+@FUZZ
+def test_fuzz_echo_path_structured(
+    records: list[tuple[bytes, int, int, int, str | int, int]],
+    opts: int,
+    nscount: int,
+    skew: int,
+    flags: int,
+    opt_ttl: int,
+) -> None:
+    """Records built after a real header and our own question (owners, types, classes, TTLs,
+    lengths and counts on and off the echo path's form): what it accepts, decode gives."""
+    base = CORPUS[0]
+    lean = _lean_for(base)
+    body = b""
+    for owner, rdtype, rdclass, ttl, rdlen, seed in records:
+        rdata = bytes([10, 0, 0, seed]) if rdtype == 1 else bytes([0xFD] + [0] * 14 + [seed])
+        if rdlen != "fit":
+            rdata = (rdata * 30)[: int(rdlen)]
+        body += owner + struct.pack("!HHIH", rdtype, rdclass, ttl, len(rdata)) + rdata
+    for _ in range(opts):
+        body += b"\x00" + struct.pack("!HHIH", 41, 1232, opt_ttl, 0)
+    counts = struct.pack("!HHHH", 1, max(len(records) + skew, 0), nscount, opts)
+    sample = base[:2] + struct.pack("!H", flags) + counts + base[12 : lean.qend] + body
+    _echo_or_decode(sample, lean)
 
 
 # -- the lean question against the dnspython one ---------------------------------------------------

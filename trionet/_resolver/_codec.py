@@ -297,9 +297,10 @@ _AA_RA: Final = 0x0480
 
 
 @functools.lru_cache(maxsize=512)
-def _lean_name(text: str) -> tuple[bytes, tuple[bytes, ...]]:
-    """(wire form, lowercased labels) of the absolute name *text*; dnspython encodes the names
-    the lean encoder leaves alone (escapes, IDNA). Keys are bounded by the caller (254 chars).
+def _lean_name(text: str) -> tuple[bytes, _wire.Labels, tuple[bytes, ...]]:
+    """(wire form, labels, lowercased labels) of the absolute name *text*; dnspython encodes the
+    names the lean encoder leaves alone (escapes, IDNA). Keys are bounded by the caller (254
+    chars).
 
     Raises:
         dns.exception.DNSException: dnspython refuses the name.
@@ -308,7 +309,7 @@ def _lean_name(text: str) -> tuple[bytes, tuple[bytes, ...]]:
     # wire form is never empty, so the "or" only narrows the type.
     wire = _wire.encode_name(text) or dns.name.from_text(text).to_wire() or b"\0"
     labels, _ = _wire.read_name(wire, 0)
-    return wire, tuple(label.lower() for label in labels)
+    return wire, labels, tuple(label.lower() for label in labels)
 
 
 def _decode_any(data: bytes) -> _wire.Reply:
@@ -363,11 +364,14 @@ def _head_parses(data: bytes) -> bool:
 
 class LeanQuery(NamedTuple):
     """An A, AAAA or CNAME question as :class:`Query`, answered with a :class:`_wire.Reply`.
-    *qkey* is the name's labels lowercased (Go's ``equalASCIIName`` compares case-blind)."""
+    *qkey* is the name's labels lowercased (Go's ``equalASCIIName`` compares case-blind),
+    *qlabels* as given; *qend* is where the question section ends in *wire*."""
 
     qkey: tuple[bytes, ...]
     rdtype: int
     wire: bytes
+    qlabels: _wire.Labels
+    qend: int
 
     def _is_answer(self, data: bytes, flags: int, qname: _wire.Labels, qtype: int, qclass: int) -> bool:
         """Go's ``checkResponse``, as :meth:`Query._is_answer`."""
@@ -388,6 +392,13 @@ class LeanQuery(NamedTuple):
         """
         if data[:2] != self.wire[:2]:
             return None  # another ID: never ours, whatever the rest holds
+        # The everyday reply (our question echoed, address records owned by a pointer to it)
+        # in one pass; anything else, decided or not, by the general path below.
+        echo = _wire.decode_echo(data, self.wire, self.qend, self.qlabels)
+        if echo is not None and echo.flags & _QR:
+            if echo.flags & _TC:
+                raise Truncated(echo)
+            return echo
         try:
             # A large reply is decoded up to MAX_ANSWER_RECORDS records, and never cached.
             reply = _decode_small(data[2:]) if len(data) <= MAX_CACHED_REPLY else _decode_any(_capped(data))
@@ -428,10 +439,11 @@ def make_lean_query(name: str, rdtype: int, trust_ad: bool, qid: int | None = No
     Raises:
         dns.exception.DNSException: not a name dnspython can encode.
     """
-    wire, qkey = _lean_name(name)
+    wire, labels, qkey = _lean_name(name)
     if qid is None:
         qid = secrets.randbits(16)
-    return LeanQuery(qkey, rdtype, _wire.build_query(wire, rdtype, qid, trust_ad=trust_ad))
+    query = _wire.build_query(wire, rdtype, qid, trust_ad=trust_ad)
+    return LeanQuery(qkey, rdtype, query, labels, 12 + len(wire) + 4)
 
 
 def check_reply(reply: _wire.Reply, qtype: int) -> str | None:

@@ -40,6 +40,7 @@ import dns.rdataclass
 __all__ = [
     "AAAA",
     "CNAME",
+    "ECHO_MAX_RECORDS",
     "MAX_PAYLOAD",
     "A",
     "Head",
@@ -49,6 +50,7 @@ __all__ = [
     "WireError",
     "build_query",
     "decode",
+    "decode_echo",
     "decode_head",
     "encode_name",
     "from_message",
@@ -330,6 +332,68 @@ def decode(data: bytes) -> Reply:
     return Reply(
         head.id, head.flags, rcode, head.qname, head.qtype, head.qclass, answer, ancount > 0, arcount > 0
     )
+
+
+#: The most answer records :func:`decode_echo` reads; a longer answer takes the general path
+#: (which caps what it keeps).
+ECHO_MAX_RECORDS: Final = 16
+
+
+def decode_echo(data: bytes, query: bytes, qend: int, qname: Labels) -> Reply | None:
+    """*data* parsed as :func:`decode` would, when it is a reply to *query* (our own, whose
+    question section ends at *qend* and names *qname*) in the form nearly every server
+    gives: the question echoed byte for byte, then at most :data:`ECHO_MAX_RECORDS` class IN
+    A or AAAA records owned by a pointer to the question's name, no authority records, and at
+    most an option-less OPT. None for anything else (nothing is decided: ask :func:`decode`).
+
+    The echo stands for the question check (the same bytes are the same name, type and class)
+    and the owner for the name lookup; the rest is :func:`decode`'s rules, which
+    ``tests/test_dnswire.py`` holds it to.
+    """
+    n = len(data)
+    if n < qend or data[12:qend] != query[12:qend]:
+        return None
+    qid, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(data)
+    if qdcount != 1 or nscount or arcount > 1 or ancount > ECHO_MAX_RECORDS or (flags >> 11) & 0xF == _UPDATE:
+        return None
+    qtype, qclass = _QTAIL.unpack_from(data, qend - 4)
+    pos = qend
+    groups: dict[int, list[Any]] = {}  # rdtype -> [ttl, items], in order of first appearance
+    for _ in range(ancount):
+        # 0xC0 0x0C: a pointer to offset 12, the question's name (which ends before it).
+        if pos + 12 > n or data[pos] != 0xC0 or data[pos + 1] != 12:
+            return None
+        rdtype, rdclass, ttl, rdlen = _RR.unpack_from(data, pos + 2)
+        pos += 12
+        if rdclass != _IN or rdlen != (4 if rdtype == A else 16 if rdtype == AAAA else -1):
+            return None
+        stop = pos + rdlen
+        if stop > n:
+            return None
+        item = data[pos:stop]
+        pos = stop
+        if ttl > 0x7FFFFFFF:  # dnspython, after RFC 2181 §8
+            ttl = 0
+        group = groups.get(rdtype)
+        if group is None:
+            groups[rdtype] = [ttl, [item]]
+            continue
+        if ttl < group[0]:
+            group[0] = ttl
+        if item not in group[1]:
+            group[1].append(item)
+    ednsflags = 0
+    if arcount:
+        # The root's name (one zero octet), type OPT, no options.
+        if pos + 11 > n or data[pos] != 0:
+            return None
+        rdtype, _, ttl, rdlen = _RR.unpack_from(data, pos + 1)
+        if rdtype != OPT or rdlen:
+            return None
+        ednsflags = ttl
+    rcode = (flags & 0xF) | ((ednsflags >> 20) & 0xFF0)
+    answer = tuple(RRset(qname, rdtype, g[0], tuple(g[1])) for rdtype, g in groups.items())
+    return Reply(qid, flags, rcode, qname, qtype, qclass, answer, ancount > 0, arcount > 0)
 
 
 def from_message(msg: dns.message.Message) -> Reply:
