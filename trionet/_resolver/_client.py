@@ -413,11 +413,14 @@ class _FirstTry:
             for i, flight in enumerate(flights):
                 if flight is not None and outcomes[i] is None:
                     try:
-                        # After the first wait the next reply has often arrived already: take
-                        # it without another trip through the scheduler.
-                        got = flight.reply_now() if self._waited else None
-                        self._waited = True
-                        outcomes[i] = got if got is not None else await flight.reply()
+                        # A reply that has arrived already (the next one after a wait, often;
+                        # with many lookups in flight, often the first too) is taken without
+                        # a trip through the scheduler and the poller.
+                        got = flight.reply_now()
+                        if got is None:
+                            self._waited = True
+                            got = await flight.reply()
+                        outcomes[i] = got
                     except (ExchangeError, Truncated) as exc:
                         outcomes[i] = exc
         for i, flight in enumerate(flights):
@@ -428,8 +431,8 @@ class _FirstTry:
                     outcomes[i] = flight.reply_now()
                 except (ExchangeError, Truncated) as exc:
                     outcomes[i] = exc
-        if not self._waited:  # every send failed: still a schedule point, as any lookup is
-            self._waited = True
+        if not self._waited:  # no wait (every reply was in, or every send failed): still a
+            self._waited = True  # checkpoint, as any lookup is
             await trio.lowlevel.checkpoint()
         return [
             outcome if outcome is not None else ExchangeError("i/o timeout", temporary=True, timeout=True)
