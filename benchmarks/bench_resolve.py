@@ -460,9 +460,9 @@ def report(
         print(f"#   {line}")
     # What the in-flight target asks of anything on trio: the floor rows do no DNS work.
     for floor_row in (MANY_FLOOR, MANY_FLOOR_SCOPED):
-        ratio = target_ratio(MANY_GAI, floor_row)
-        if ratio is not None:
-            print(f"#   ({floor_row.split(',')[0]}: {ratio:.2f}x getaddrinfo threads, paired)")
+        floor_ratio = target_ratio(MANY_GAI, floor_row)
+        if floor_ratio is not None:
+            print(f"#   ({floor_row.split(',')[0]}: {floor_ratio:.2f}x getaddrinfo threads, paired)")
 
 
 def main() -> None:
