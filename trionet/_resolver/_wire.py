@@ -262,7 +262,7 @@ def decode(data: bytes) -> Reply:
     ancount, nscount, arcount = head.counts
     n = len(data)
     pos = head.end
-    groups: dict[tuple[Labels, int], list[object]] = {}  # key -> [name, ttl, items]
+    groups: _Groups = {}
     for _ in range(ancount):
         name, rdtype, rdclass, ttl, pos, rdlen = _rr_header(data, pos, n)
         if rdtype == OPT:
@@ -282,20 +282,7 @@ def decode(data: bytes) -> Reply:
         else:
             item = data[pos:stop]
         pos = stop
-        if ttl > 0x7FFFFFFF:  # dnspython, after RFC 2181 §8
-            ttl = 0
-        key = (tuple(label.lower() for label in name), rdtype)
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [name, ttl, [item]]
-            continue
-        if ttl < group[1]:  # type: ignore[operator]
-            group[1] = ttl
-        items: list[bytes | Labels] = group[2]  # type: ignore[assignment]
-        if rdtype == CNAME:
-            items[:] = [item]  # a singleton type: the later record replaces the earlier
-        elif item not in items:
-            items.append(item)
+        _add_record(groups, (tuple(label.lower() for label in name), rdtype), name, ttl, item)
     for _ in range(nscount):
         name, rdtype, rdclass, ttl, pos, rdlen = _rr_header(data, pos, n)
         if rdtype == OPT:
@@ -325,13 +312,44 @@ def decode(data: bytes) -> Reply:
         seen_opt = True
         ednsflags = ttl
     rcode = (head.flags & 0xF) | ((ednsflags >> 20) & 0xFF0)
-    answer = tuple(
-        RRset(g[0], key[1], g[1], tuple(g[2]))  # type: ignore[arg-type]
-        for key, g in groups.items()
-    )
     return Reply(
-        head.id, head.flags, rcode, head.qname, head.qtype, head.qclass, answer, ancount > 0, arcount > 0
+        head.id,
+        head.flags,
+        rcode,
+        head.qname,
+        head.qtype,
+        head.qclass,
+        _rrsets(groups),
+        ancount > 0,
+        arcount > 0,
     )
+
+
+#: Records grouped into RRsets as dnspython groups them: (lowercased owner, type) -> [first
+#: owner spelling, lowest TTL, items].
+_Groups = dict[tuple[Labels, int], list[Any]]
+
+
+def _add_record(
+    groups: _Groups, key: tuple[Labels, int], name: Labels, ttl: int, item: bytes | Labels
+) -> None:
+    if ttl > 0x7FFFFFFF:  # dnspython, after RFC 2181 §8
+        ttl = 0
+    group = groups.get(key)
+    if group is None:
+        groups[key] = [name, ttl, [item]]
+        return
+    if ttl < group[1]:
+        group[1] = ttl
+    items: list[bytes | Labels] = group[2]
+    if key[1] == CNAME:
+        items[:] = [item]  # a singleton type: the later record replaces the earlier
+    elif item not in items:
+        items.append(item)
+
+
+def _rrsets(groups: _Groups) -> tuple[RRset, ...]:
+    return tuple(RRset(g[0], key[1], g[1], tuple(g[2])) for key, g in groups.items())
 
 
 #: The most answer records :func:`decode_echo` reads; a longer answer takes the general path
@@ -358,7 +376,7 @@ def decode_echo(data: bytes, query: bytes, qend: int, qname: Labels) -> Reply | 
         return None
     qtype, qclass = _QTAIL.unpack_from(data, qend - 4)
     pos = qend
-    groups: dict[int, list[Any]] = {}  # rdtype -> [ttl, items], in order of first appearance
+    groups: _Groups = {}  # one owner (the question's name): keyed by type alone
     for _ in range(ancount):
         # 0xC0 0x0C: a pointer to offset 12, the question's name (which ends before it).
         if pos + 12 > n or data[pos] != 0xC0 or data[pos + 1] != 12:
@@ -370,18 +388,8 @@ def decode_echo(data: bytes, query: bytes, qend: int, qname: Labels) -> Reply | 
         stop = pos + rdlen
         if stop > n:
             return None
-        item = data[pos:stop]
+        _add_record(groups, ((), rdtype), qname, ttl, data[pos:stop])
         pos = stop
-        if ttl > 0x7FFFFFFF:  # dnspython, after RFC 2181 §8
-            ttl = 0
-        group = groups.get(rdtype)
-        if group is None:
-            groups[rdtype] = [ttl, [item]]
-            continue
-        if ttl < group[0]:
-            group[0] = ttl
-        if item not in group[1]:
-            group[1].append(item)
     ednsflags = 0
     if arcount:
         # The root's name (one zero octet), type OPT, no options.
@@ -392,8 +400,7 @@ def decode_echo(data: bytes, query: bytes, qend: int, qname: Labels) -> Reply | 
             return None
         ednsflags = ttl
     rcode = (flags & 0xF) | ((ednsflags >> 20) & 0xFF0)
-    answer = tuple(RRset(qname, rdtype, g[0], tuple(g[1])) for rdtype, g in groups.items())
-    return Reply(qid, flags, rcode, qname, qtype, qclass, answer, ancount > 0, arcount > 0)
+    return Reply(qid, flags, rcode, qname, qtype, qclass, _rrsets(groups), ancount > 0, arcount > 0)
 
 
 def from_message(msg: dns.message.Message) -> Reply:
