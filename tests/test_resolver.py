@@ -87,31 +87,45 @@ async def test_lookup_ip_addr_checks_its_network(make: MakeResolver, fake: FakeD
     assert fake.queries == []
 
 
+class _Spawns(trio.abc.Instrument):
+    """The names of the tasks spawned while it is added."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def task_spawned(self, task: trio.lowlevel.Task) -> None:
+        self.names.append(task.name)
+
+    def shared(self) -> int:
+        return len([n for n in self.names if n.startswith("trionet.lookup")])
+
+
 async def test_hosts_file_answers_share_no_task(make: MakeResolver, fake: FakeDNS) -> None:
     # A hosts-file answer needs no I/O: it comes back without do_shared's system task. So does
     # a lone DNS lookup that its first exchange answers (the inline work, run by the caller's
-    # own task); a lookup that needs more (here NXDOMAIN, which Go's loop reports) starts one.
-    class Spawns(trio.abc.Instrument):
-        def __init__(self) -> None:
-            self.names: list[str] = []
-
-        def task_spawned(self, task: trio.lowlevel.Task) -> None:
-            self.names.append(task.name)
-
+    # own task), a NODATA for the other family included; a lookup that needs more (here
+    # NXDOMAIN, which Go's loop reports) starts one.
     r = make(hosts="127.0.0.5 local.test\n")
-    spawns = Spawns()
+    spawns = _Spawns()
     trio.lowlevel.add_instrument(spawns)
     try:
         assert await r.lookup_ip_addr("local.test") == [IPAddr("127.0.0.5")]
-        assert [n for n in spawns.names if n.startswith("trionet.lookup")] == []
+        assert spawns.shared() == 0
         await r.lookup_ip_addr("v4.test.", network="ip4")
-        assert [n for n in spawns.names if n.startswith("trionet.lookup")] == []
+        assert spawns.shared() == 0
+        assert await r.lookup_ip_addr("v4.test.") == [IPAddr("127.0.0.2")]  # AAAA: NODATA
+        assert spawns.shared() == 0
         with pytest.raises(DNSError, match="no such host"):
             await r.lookup_ip_addr("nowhere.test.", network="ip4")  # the control case
-        assert len([n for n in spawns.names if n.startswith("trionet.lookup")]) == 1
+        assert spawns.shared() == 1
     finally:
         trio.lowlevel.remove_instrument(spawns)
-    assert fake.asked() == [("v4.test.", "A"), ("nowhere.test.", "A")]  # NXDOMAIN asked once
+    assert fake.asked() == [
+        ("v4.test.", "A"),
+        ("v4.test.", "A"),
+        ("v4.test.", "AAAA"),
+        ("nowhere.test.", "A"),  # NXDOMAIN asked once
+    ]
 
 
 def test_nameservers_must_be_servers() -> None:
@@ -258,9 +272,7 @@ def _lookup_tasks() -> list[str]:
 async def test_singleflight_shares_and_survives_one_cancel(
     make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock
 ) -> None:
-    fake.delay = 2.0
-    fake.behave("slow.test", "slow").add("slow.test", "A", "10.2.2.2")
-    r = make(conf="options timeout:5\n")
+    r = _slow(make, fake)
     results: list[list[IPAddr]] = []
 
     async def patient() -> None:
@@ -280,17 +292,18 @@ async def test_singleflight_shares_and_survives_one_cancel(
     assert trio.current_time() == 2.0
 
 
-class _Spawns(trio.abc.Instrument):
-    """The names of the tasks spawned while it is added."""
+def _slow(make: MakeResolver, fake: FakeDNS, *families: str) -> Resolver:
+    """A resolver whose server answers ``slow.test`` (A 10.2.2.2, and AAAA fd00::22 when asked
+    for) after 2 s; the exchange timeout is 5 s."""
+    fake.delay = 2.0
+    fake.behave("slow.test", "slow").add("slow.test", "A", "10.2.2.2")
+    if "AAAA" in families:
+        fake.add("slow.test", "AAAA", "fd00::22")
+    return make(conf="options timeout:5\n")
 
-    def __init__(self) -> None:
-        self.names: list[str] = []
 
-    def task_spawned(self, task: trio.lowlevel.Task) -> None:
-        self.names.append(task.name)
-
-    def shared(self) -> int:
-        return len([n for n in self.names if n.startswith("trionet.lookup")])
+def _sorted_like(r: Resolver, texts: list[str]) -> list[IPAddr]:
+    return r._sort_addrs("", [IPAddr(t) for t in texts])  # pyright: ignore[reportPrivateUsage]
 
 
 def _open_fds() -> int:
@@ -304,9 +317,7 @@ async def test_first_caller_cancelled_hands_its_query_on(
     # The first caller runs the lookup in its own task (no shared task). Cancelled at 1 s while
     # two others wait, it leaves at once, and a system task reads the same query's reply
     # (sent at 0 s, answered at 2 s) for them: one query per type, the answer at 2 s, as Go.
-    fake.delay = 2.0
-    fake.behave("slow.test", "slow").add("slow.test", "A", "10.2.2.2").add("slow.test", "AAAA", "fd00::22")
-    r = make(conf="options timeout:5\n")
+    r = _slow(make, fake, "AAAA")
     left: list[float] = []
     answers: list[tuple[list[IPAddr], float]] = []
 
@@ -329,15 +340,11 @@ async def test_first_caller_cancelled_hands_its_query_on(
             nursery.start_soon(patient)
     finally:
         trio.lowlevel.remove_instrument(spawns)
-    want = [IPAddr("10.2.2.2")] if network == "ip4" else sorted_like(r, ["10.2.2.2", "fd00::22"])
+    want = [IPAddr("10.2.2.2")] if network == "ip4" else _sorted_like(r, ["10.2.2.2", "fd00::22"])
     assert left == [1.0]
     assert answers == [(want, 2.0), (want, 2.0)]
     assert len(fake.asked()) == (1 if network == "ip4" else 2)  # the same query, handed on
     assert spawns.shared() == 1  # the hand-off's task, and nothing else
-
-
-def sorted_like(r: Resolver, texts: list[str]) -> list[IPAddr]:
-    return r._sort_addrs("", [IPAddr(t) for t in texts])  # pyright: ignore[reportPrivateUsage]
 
 
 async def test_first_caller_cancelled_alone_closes_its_sockets(
@@ -345,9 +352,7 @@ async def test_first_caller_cancelled_alone_closes_its_sockets(
 ) -> None:
     # Nobody else waits: the work is closed with it (no socket left open, no task), and the
     # next lookup of the name asks again.
-    fake.delay = 2.0
-    fake.behave("slow.test", "slow").add("slow.test", "A", "10.2.2.2")
-    r = make(conf="options timeout:5\n")
+    r = _slow(make, fake)
     before = _open_fds()
     spawns = _Spawns()
     trio.lowlevel.add_instrument(spawns)
@@ -367,9 +372,7 @@ async def test_first_caller_cancelled_alone_closes_its_sockets(
 async def test_a_later_caller_cancelled_leaves_the_first_its_answer(
     make: MakeResolver, fake: FakeDNS, autojump_clock: trio.testing.MockClock
 ) -> None:
-    fake.delay = 2.0
-    fake.behave("slow.test", "slow").add("slow.test", "A", "10.2.2.2")
-    r = make(conf="options timeout:5\n")
+    r = _slow(make, fake)
     got: list[tuple[str, float]] = []
 
     async def first() -> None:

@@ -344,10 +344,7 @@ async def _go_on(
 ) -> list[_wire.Reply | DNSError]:
     """Each question's result, from its first exchange's *outcome* on: settled ones as they
     are, the others through Go's loop from that step, concurrently."""
-    server = asker.servers[0]
-    results: list[_wire.Reply | DNSError | None] = [
-        _settled(outcome, qtype, fqdn, server) for outcome, qtype in zip(outcomes, qtypes, strict=True)
-    ]
+    results = _settle(outcomes, qtypes, fqdn, asker.servers[0])
 
     async def go_on(i: int) -> None:
         try:
@@ -438,6 +435,13 @@ class _FirstTry:
             outcome if outcome is not None else ExchangeError("i/o timeout", temporary=True, timeout=True)
             for outcome in outcomes
         ]
+
+
+def _settle(
+    outcomes: list[_Outcome], qtypes: list[dns.rdatatype.RdataType], fqdn: str, server: Server
+) -> list[_wire.Reply | DNSError | None]:
+    """:func:`_settled` for each question."""
+    return [_settled(outcome, qtype, fqdn, server) for outcome, qtype in zip(outcomes, qtypes, strict=True)]
 
 
 def _settled(
@@ -552,14 +556,15 @@ async def lookup_ip_dns(
 class InlineLookup:
     """:func:`lookup_ip_dns` for ``"ip"``, ``"ip4"`` or ``"ip6"`` as
     :class:`~._singleflight.Inline` work: the first search-list name's questions are sent when
-    it is made, and :meth:`result` is the addresses (in answer order) when those first replies
-    answer them; anything else (a timeout, TC, SERVFAIL, NXDOMAIN, a socket error, no address)
-    is handed on as ``later(first)``, the whole lookup going on from those exchanges.
+    it is made, and :meth:`result` is ``sort(addresses)`` when those first replies settle every
+    question and give an address (a NODATA for one family included); anything else (a
+    timeout, TC, SERVFAIL, a socket error, no address at all) is handed on as
+    ``later(first)``, the whole lookup going on from those exchanges.
 
     Made by :func:`start_inline`, which says when it applies.
     """
 
-    __slots__ = ("_asker", "_first", "_fqdn", "_later", "_name", "_qtypes", "_queries")
+    __slots__ = ("_asker", "_first", "_fqdn", "_later", "_name", "_qtypes", "_queries", "_sort")
 
     def __init__(
         self,
@@ -568,10 +573,11 @@ class InlineLookup:
         fqdn: str,
         qtypes: list[dns.rdatatype.RdataType],
         queries: list[LeanQuery],
+        sort: Callable[[list[IPAddr]], list[IPAddr]],
         later: Callable[[FirstOutcomes], Awaitable[list[IPAddr]]],
     ) -> None:
-        self._asker, self._name, self._fqdn, self._qtypes, self._later = asker, name, fqdn, qtypes, later
-        self._queries = queries
+        self._asker, self._name, self._fqdn, self._qtypes = asker, name, fqdn, qtypes
+        self._queries, self._sort, self._later = queries, sort, later
         self._first = _FirstTry(asker.servers[0], queries, asker.conf.timeout)
 
     def close(self) -> None:
@@ -584,23 +590,30 @@ class InlineLookup:
             self.close()
             raise
         self.close()
-        server, fqdn = self._asker.servers[0], self._fqdn
-        results = [_settled(o, qtype, fqdn, server) for o, qtype in zip(outcomes, self._qtypes, strict=True)]
-        if all(isinstance(r, _wire.Reply) for r in results):
+        results = _settle(outcomes, self._qtypes, self._fqdn, self._asker.servers[0])
+        settled = [r for r in results if r is not None]
+        if len(settled) == len(results):
+            # As lookup_ip_dns takes the first name's results. A settled error is never a
+            # temporary one, so strict_errors cannot end the search here.
             found = _Found([])
-            found.take(results, fqdn, self._name, self._asker.strict_errors)  # type: ignore[arg-type]
+            found.take(settled, self._fqdn, self._name, self._asker.strict_errors)
             if found.addrs:
-                return found.addrs
-        first = FirstOutcomes(fqdn, self._queries, outcomes)
+                return self._sort(found.addrs)
+        first = FirstOutcomes(self._fqdn, self._queries, outcomes)
         later = self._later
         return Later(lambda: later(first))
 
 
 def start_inline(
-    asker: Asker, network: str, name: str, later: Callable[[FirstOutcomes], Awaitable[list[IPAddr]]]
+    asker: Asker,
+    network: str,
+    name: str,
+    sort: Callable[[list[IPAddr]], list[IPAddr]],
+    later: Callable[[FirstOutcomes], Awaitable[list[IPAddr]]],
 ) -> InlineLookup | None:
     """:class:`InlineLookup` work for :func:`lookup_ip_dns` of *name* (a domain name), its first
-    questions sent; None where it does not apply (then the lookup runs as before): real sockets
+    questions sent, its answer ordered by *sort*, what it cannot settle finished by *later*;
+    None where it does not apply (then the lookup runs as before): real sockets
     of Trio's own, UDP first, the same first server for every question (:func:`_can_pair`), no
     ``single-request`` for two questions, *network* ``"ip"``, ``"ip4"`` or ``"ip6"``, and a
     name the query can carry (the usual path reports one it cannot).
@@ -618,4 +631,4 @@ def start_inline(
         queries = [_lean_query(asker, fqdn, qtype) for qtype in qtypes]
     except DNSError:
         return None  # the usual path reports it, as it would
-    return InlineLookup(asker, name, fqdn, qtypes, queries, later)
+    return InlineLookup(asker, name, fqdn, qtypes, queries, sort, later)

@@ -26,13 +26,13 @@ from .._addrlist import addr_list_of
 from .._errors import ERR_NO_SUCH_HOST, DNSError, UnknownNetworkError
 from .._network import Network, parse_network
 from ._addrs import resolve_addr_list
-from ._client import Asker, FirstOutcomes, InlineLookup, lookup, lookup_ip_dns, start_inline
+from ._client import Asker, FirstOutcomes, lookup, lookup_ip_dns, start_inline
 from ._codec import answer_rdatas
 from ._conf import NSSwitch, Order, env_prefers_libc, host_lookup_order
 from ._dnsconfig import DNSConfig, ResolvConf, is_domain_name
 from ._hosts import INLINE_MAX, HostsFile, HostsTable, lookup_static_addr, lookup_static_host
 from ._records import MX, NS, SRV, mx_records, ns_records, ptr_names, sort_srv, srv_records, txt_records
-from ._singleflight import Inline, Later, do_shared
+from ._singleflight import Inline, do_shared
 from ._sources import SOURCE_TTL
 from ._syslookup import sort_addrs, system_lookup_addr, system_lookup_cname, system_lookup_ip
 from ._transport import Exchange, Server, SocketExchange, parse_server
@@ -250,13 +250,13 @@ class Resolver:
         own task (see :func:`do_shared`), its first questions sent; None where it does not apply."""
         if order not in ("files,dns", "dns,files", "dns") or not is_domain_name(host):
             return None
-        work = start_inline(
-            self._asker(),
-            network,
-            host,
-            lambda first: self._lookup_ip(network, host, order, files_checked=True, first=first),
-        )
-        return None if work is None else _Sorted(work)
+
+        async def later(first: FirstOutcomes) -> list[IPAddr]:
+            addrs, _ = await self._lookup_ip_cname(network, host, order, files_checked=True, first=first)
+            return addrs
+
+        # sort_addrs, as _lookup_ip_cname sorts DNS answers.
+        return start_inline(self._asker(), network, host, sort_addrs, later)
 
     def _sort_addrs(self, host: str, addrs: list[IPAddr]) -> list[IPAddr]:
         """*addrs* of *host* in RFC 6724 order, as one answer is sorted (the kernel's source
@@ -266,17 +266,11 @@ class Resolver:
         return sort_addrs(addrs)
 
     async def _lookup_ip(
-        self,
-        network: str,
-        host: str,
-        order: Order,
-        *,
-        files_checked: bool = False,
-        first: FirstOutcomes | None = None,
+        self, network: str, host: str, order: Order, *, files_checked: bool = False
     ) -> list[IPAddr]:
         if order == "system":
             return await system_lookup_ip(host, network)
-        addrs, _ = await self._lookup_ip_cname(network, host, order, files_checked=files_checked, first=first)
+        addrs, _ = await self._lookup_ip_cname(network, host, order, files_checked=files_checked)
         return addrs
 
     async def _lookup_ip_cname(
@@ -561,20 +555,3 @@ def _hosts_addr_list(
         return None if ips is None else addr_list_of(net, address, ips, hint)
     except OSError:  # AddrError included: the lookup path reports it in its own words
         return None
-
-
-class _Sorted:
-    """:class:`InlineLookup`'s addresses RFC 6724 sorted, as :meth:`Resolver._lookup_ip_cname`
-    sorts DNS answers (what it hands on sorts its own)."""
-
-    __slots__ = ("_work",)
-
-    def __init__(self, work: InlineLookup) -> None:
-        self._work = work
-
-    async def result(self) -> list[IPAddr] | Later[list[IPAddr]]:
-        out = await self._work.result()
-        return out if isinstance(out, Later) else sort_addrs(out)
-
-    def close(self) -> None:
-        self._work.close()

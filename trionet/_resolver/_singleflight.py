@@ -142,27 +142,25 @@ async def _lead(
     key: Hashable, call: _Call[_T], work: Inline[_T], groups: dict[Hashable, _Call[object]]
 ) -> _T:
     """The first caller runs *work* itself (see :func:`do_shared`)."""
-    call.waiters += 1
+    call.waiters += 1  # so that a later caller's cancellation does not cancel the work
     try:
         out = await work.result()
     except Exception as exc:
-        call.waiters -= 1
         call.error = exc
         _finish(key, call, groups)
         raise
     except BaseException:  # this caller's cancellation (or KeyboardInterrupt)
-        call.waiters -= 1
-        if call.waiters > 0:
+        if call.waiters > 1:
             _spawn(key, call, lambda: _resumed(work))  # the others' answer goes on
         else:
             work.close()
             _finish(key, call, groups)
         raise
+    finally:
+        call.waiters -= 1
     if isinstance(out, Later):
-        call.waiters -= 1  # _wait counts this caller again
         _spawn(key, call, out.fn)
-        return await _wait(key, call, groups)
-    call.waiters -= 1
+        return await _wait(key, call, groups)  # counts this caller again
     call.result = out
     _finish(key, call, groups)
     return out
