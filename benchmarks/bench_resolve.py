@@ -328,9 +328,10 @@ async def bench(
         waited = False
         try:
             for query in wires[name]:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | getattr(socket, "SOCK_NONBLOCK", 0))
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | _SOCK_NONBLOCK)
                 socks.append(sock)
-                sock.setblocking(False)
+                if not _SOCK_NONBLOCK:  # not Linux
+                    sock.setblocking(False)
                 sock.connect(("127.0.0.1", port))
                 sock.send(query)
             for sock in socks:
@@ -401,6 +402,10 @@ async def bench(
     for listener in listeners:
         await listener.aclose()
     return times
+
+
+#: Non-blocking from the socket() call itself, as the resolver's own UDP sockets are.
+_SOCK_NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
 
 
 def _floor_query(name: str, qtype: int) -> bytes:
